@@ -1,0 +1,1 @@
+"""Mastery Tutor: a mastery-learning tutor."""

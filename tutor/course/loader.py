@@ -1,0 +1,370 @@
+"""Loading and validating a course folder. Every problem is collected and reported at once.
+
+`load_course` returns a typed Course or raises ContentError; `validate_course` returns the problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from tutor.course import expr
+from tutor.course.models import (
+    BKTParams,
+    Course,
+    CourseFile,
+    FreeResponseItem,
+    Item,
+    ItemBankFile,
+    MasteryCriterion,
+    MultipleChoiceItem,
+    NumericItem,
+    ShortTextItem,
+    SourceSection,
+)
+from tutor.course.problems import ContentError, Problem
+from tutor.course.sources import parse_markdown
+from tutor.course.templates import TemplateError, instantiate
+from tutor.grading import parse_number
+
+M = TypeVar("M", bound=BaseModel)
+
+MIN_ITEMS = 6
+MIN_FORMS = 2
+SOURCE_SUFFIXES = (".md", ".markdown", ".txt")
+KINDS = "multiple_choice, numeric, short_text, free_response"
+
+
+def load_course(path: Path) -> Course:
+    """Load `path` (a course folder) or raise ContentError listing every problem."""
+    course, problems = _load(path)
+    if problems or course is None:
+        raise ContentError(problems)
+    return course
+
+
+def validate_course(path: Path) -> list[Problem]:
+    """Every problem in the course folder at `path`; empty when it is valid."""
+    return _load(path)[1]
+
+
+def discover_courses(content_dir: Path) -> list[Path]:
+    """Course folders (those with a course.yaml) directly under `content_dir`, sorted."""
+    return sorted(p.parent for p in content_dir.glob("*/course.yaml"))
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
+    """UTF-8 text of a file, or None with a problem naming the line of the first bad byte."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, f"cannot read the file: {exc.strerror}", "check permissions"))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(shown, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8", line)
+        )
+        return None
+
+
+def _parse_yaml(text: str, shown: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(shown, f"YAML syntax error: {reason}", "fix the indentation or quoting", line))
+        return None, None
+    if not isinstance(data, dict):
+        problems.append(Problem(shown, "expected a mapping of fields at the top level", "see README: course format"))
+        return None, None
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: Iterable[int | str]) -> int | None:
+    """The YAML line of the value at a pydantic-style location (union tags in the path are skipped)."""
+    if node is None:
+        return None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if str(k.value) == str(key)), None)
+            if found is not None:
+                node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+    return node.start_mark.line + 1
+
+
+def _hint(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "remove the field or fix its spelling"
+    if kind == "missing":
+        return "add the field"
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        return f"set kind to one of: {KINDS}"
+    if kind == "string_pattern_mismatch":
+        return "use lowercase letters, digits, '-' and '_' only"
+    return "see README: course format"
+
+
+def _validate(
+    model: type[M], data: Any, node: yaml.Node | None, shown: str, problems: list[Problem]
+) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err["loc"]
+            field = ".".join(str(p) for p in loc) or None
+            problems.append(Problem(shown, err["msg"], _hint(err), line_of(node, loc), field))
+        return None
+
+
+# ---------------------------------------------------------------- checks
+
+
+def find_cycle(graph: dict[str, Sequence[str]]) -> list[str] | None:
+    """A prerequisite cycle as a path [a, b, ..., a], or None when the graph is a DAG."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt in graph and nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in graph:
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+def _check_course(course: CourseFile, node: yaml.Node | None, shown: str) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = [s.id for s in course.skills]
+    for skill_id, count in Counter(ids).items():
+        if count > 1:
+            i = len(ids) - 1 - ids[::-1].index(skill_id)
+            problems.append(
+                Problem(shown, f"duplicate skill id {skill_id!r}", "give each skill a unique id",
+                        line_of(node, ("skills", i, "id")), f"skills.{i}.id")
+            )
+    known = set(ids)
+    for i, skill in enumerate(course.skills):
+        for j, pre in enumerate(skill.prerequisites):
+            if pre not in known:
+                problems.append(
+                    Problem(shown, f"skill {skill.id!r} names unknown prerequisite {pre!r}",
+                            f"use one of: {', '.join(ids)}", line_of(node, ("skills", i, "prerequisites", j)),
+                            f"skills.{i}.prerequisites.{j}")
+                )
+    cycle = find_cycle({s.id: s.prerequisites for s in course.skills})
+    if cycle:
+        i = ids.index(cycle[0])
+        problems.append(
+            Problem(shown, "prerequisite cycle: " + " -> ".join(cycle), "remove one prerequisite in the cycle",
+                    line_of(node, ("skills", i, "prerequisites")), f"skills.{i}.prerequisites")
+        )
+    return problems
+
+
+def _check_item(item: Item, shown: str, line: int | None, field: str) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(message: str, hint: str) -> None:
+        problems.append(Problem(shown, f"item {item.id!r}: {message}", hint, line, field))
+
+    if isinstance(item, MultipleChoiceItem):
+        correct = sum(c.correct for c in item.choices)
+        if correct == 0:
+            add("the answer is not among the choices (no choice is marked correct)", "mark one choice correct: true")
+        elif correct > 1:
+            add(f"{correct} choices are marked correct", "mark exactly one choice correct: true")
+        texts = [c.text.strip().lower() for c in item.choices]
+        if len(set(texts)) != len(texts):
+            add("two choices have the same text", "make every choice different")
+    elif isinstance(item, NumericItem):
+        if (item.answer is None) == (item.template is None):
+            add("needs exactly one of answer or template", "give a fixed answer, or a template with an answer")
+        elif isinstance(item.answer, str) and parse_number(item.answer) is None:
+            add(f"answer {item.answer!r} is not a number", 'write a number, a fraction "3/4" or a mixed "1 1/2"')
+        if item.template is not None:
+            problems.extend(_check_template(item, add))
+    elif isinstance(item, ShortTextItem):
+        if not item.accepted and not item.pattern:
+            add("has no accepted answers and no pattern", "list accepted answers or give a pattern")
+        if item.pattern:
+            try:
+                re.compile(item.pattern)
+            except re.error as exc:
+                add(f"pattern is not a valid regular expression: {exc}", "fix the pattern")
+    elif isinstance(item, FreeResponseItem) and item.pass_points and item.pass_points > len(item.rubric):
+        add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
+            "lower pass_points or add rubric points")
+    return problems
+
+
+def _check_template(item: NumericItem, add: Any) -> list[Problem]:
+    template = item.template
+    assert template is not None
+    defined = set(template.params)
+    expressions = [(f"derived {name}", src) for name, src in template.derived.items()]
+    expressions += [("constraint", c) for c in template.constraints] + [("answer", template.answer)]
+    for what, source in expressions:
+        try:
+            unknown = expr.names(source) - defined - set(template.derived)
+        except expr.ExpressionError as exc:
+            add(f"template {what} {source!r}: {exc}", "use numbers, parameters, + - * / // % **, comparisons, "
+                "and/or/not, and gcd, lcm, min, max, abs, frac")
+            return []
+        if unknown:
+            add(f"template {what} {source!r} uses unknown name(s) {', '.join(sorted(unknown))}",
+                "define them under params or derived")
+            return []
+    try:
+        for seed in range(10):
+            instantiate(item, seed)
+    except TemplateError as exc:
+        add(f"template fails: {exc}", "fix the template's expressions or ranges")
+    return []
+
+
+def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) -> dict[str, list[Item]]:
+    items_by_skill: dict[str, list[Item]] = {}
+    seen_ids: dict[str, str] = {}
+    skill_ids = {s.id for s in course.skills} if course else set()
+    for path in sorted((root / "items").glob("*.y*ml")):
+        shown = _rel(path, root)
+        text = read_text(path, shown, problems)
+        if text is None:
+            continue
+        data, node = _parse_yaml(text, shown, problems)
+        if data is None:
+            continue
+        bank = _validate(ItemBankFile, data, node, shown, problems)
+        if bank is None:
+            continue
+        if course and bank.skill not in skill_ids:
+            problems.append(Problem(shown, f"skill {bank.skill!r} is not a skill of the course",
+                                    f"use one of: {', '.join(sorted(skill_ids))}", line_of(node, ("skill",)), "skill"))
+        if path.stem != bank.skill:
+            problems.append(Problem(shown, f"file is named {path.stem!r} but holds skill {bank.skill!r}",
+                                    f"rename the file to items/{bank.skill}.yaml", line_of(node, ("skill",)), "skill"))
+        for i, item in enumerate(bank.items):
+            line, field = line_of(node, ("items", i)), f"items.{i}"
+            if item.id in seen_ids:
+                problems.append(Problem(shown, f"duplicate item id {item.id!r} (also in {seen_ids[item.id]})",
+                                        "give every item in the course a unique id", line, f"{field}.id"))
+            seen_ids[item.id] = shown
+            problems.extend(_check_item(item, shown, line, field))
+        items_by_skill.setdefault(bank.skill, []).extend(bank.items)
+    return items_by_skill
+
+
+def _load_sources(root: Path, skill_ids: set[str], problems: list[Problem]) -> list[SourceSection]:
+    sections: list[SourceSection] = []
+    for path in sorted((root / "sources").glob("*")):
+        if path.suffix.lower() not in SOURCE_SUFFIXES:
+            continue
+        shown = _rel(path, root)
+        text = read_text(path, shown, problems)
+        if text is None:
+            continue
+        try:
+            parsed = parse_markdown(text, path.name)
+        except ContentError as exc:
+            problems.extend(Problem(shown, p.message, p.hint, p.line, p.field) for p in exc.problems)
+            continue
+        for section in parsed:
+            heading = " > ".join(section.heading_path) or "(top)"
+            if not section.skills:
+                problems.append(Problem(shown, f"section {heading!r} names no skills",
+                                        "add `skills: [...]` to the front matter or a section directive",
+                                        section.line))
+            for skill in section.skills:
+                if skill_ids and skill not in skill_ids:
+                    problems.append(Problem(shown, f"section {heading!r} names unknown skill {skill!r}",
+                                            f"use one of: {', '.join(sorted(skill_ids))}", section.line, "skills"))
+        sections.extend(parsed)
+    return sections
+
+
+def _load(root: Path) -> tuple[Course | None, list[Problem]]:
+    problems: list[Problem] = []
+    course_path = root / "course.yaml"
+    shown = _rel(course_path, root)
+    if not root.is_dir():
+        return None, [Problem(str(root), "not a folder", "give the path of a course folder")]
+    if not course_path.is_file():
+        return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")]
+    course: CourseFile | None = None
+    text = read_text(course_path, shown, problems)
+    if text is not None:
+        data, node = _parse_yaml(text, shown, problems)
+        if data is not None:
+            course = _validate(CourseFile, data, node, shown, problems)
+            if course is not None:
+                problems.extend(_check_course(course, node, shown))
+    items = _load_items(root, course, problems)
+    skill_ids = {s.id for s in course.skills} if course else set()
+    sources = _load_sources(root, skill_ids, problems)
+    if course is None:
+        return None, problems
+    for skill in course.skills:
+        bank = items.get(skill.id, [])
+        forms = {item.form for item in bank}
+        where = f"items/{skill.id}.yaml"
+        if len(bank) < MIN_ITEMS:
+            problems.append(Problem(shown, f"skill {skill.id!r} has {len(bank)} items; at least {MIN_ITEMS} needed",
+                                    f"add items to {where}", None, "skills"))
+        if len(forms) < MIN_FORMS:
+            problems.append(Problem(shown, f"skill {skill.id!r} has {len(forms)} form(s); at least {MIN_FORMS} needed",
+                                    f"give items in {where} at least two different `form` labels", None, "skills"))
+        if not any(skill.id in s.skills for s in sources):
+            problems.append(Problem(shown, f"skill {skill.id!r} has no source material",
+                                    "add a file under sources/ whose front matter lists this skill", None, "skills"))
+    if problems:
+        return None, problems
+    return (
+        Course(
+            id=course.id,
+            title=course.title,
+            description=course.description,
+            path=str(root.resolve()),
+            mastery=course.mastery.apply(MasteryCriterion()),
+            bkt=BKTParams().model_copy(update=course.bkt.model_dump(exclude_none=True)) if course.bkt else BKTParams(),
+            skills=tuple(course.skills),
+            items={s.id: tuple(items.get(s.id, ())) for s in course.skills},
+            sources=tuple(sources),
+        ),
+        [],
+    )

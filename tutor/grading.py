@@ -1,0 +1,172 @@
+"""Checking objective answers, per item kind. Pure functions: values in, a Grade out.
+
+Free-response answers are graded by the LLM provider (or the offline rubric comparison), not here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from dataclasses import dataclass
+from fractions import Fraction
+
+from tutor.course.models import Item, MultipleChoiceItem, NumericItem, ShortTextItem
+from tutor.course.templates import ItemInstance
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_MIXED = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
+_FRACTION = re.compile(r"^(-?\d+)\s*/\s*(-?\d+)$")
+_DECIMAL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool
+    feedback: str
+    misconception: str | None = None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as the learner wrote it: its exact value, and numerator/denominator if written as a fraction."""
+
+    value: Fraction
+    numerator: int | None = None
+    denominator: int | None = None
+    whole: int | None = None  # the whole part of a mixed number
+
+    @property
+    def in_lowest_terms(self) -> bool:
+        if self.numerator is None or self.denominator is None:
+            return True
+        return math.gcd(self.numerator, self.denominator) == 1
+
+
+def parse_number(text: str) -> Number | None:
+    """Parse '3', '-0.75', '1,250', '3/4', '1 1/2'; None when it is not a number."""
+    s = text.strip().replace("\u2212", "-")
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    if m := _MIXED.match(s):
+        sign, whole, num, den = m.groups()
+        if int(den) == 0:
+            return None
+        value = int(whole) + Fraction(int(num), int(den))
+        return Number(-value if sign else value, int(num), int(den), int(whole))
+    if m := _FRACTION.match(s):
+        num, den = int(m.group(1)), int(m.group(2))
+        if den == 0:
+            return None
+        return Number(Fraction(num, den), abs(num), abs(den))
+    if _DECIMAL.match(s):
+        return Number(Fraction(s.lstrip("+")))
+    return None
+
+
+def normalise_text(text: str, *, case_sensitive: bool = False) -> str:
+    """Lower-case (unless case-sensitive), turn punctuation into spaces, collapse white space."""
+    table = str.maketrans({c: " " for c in string.punctuation if c not in "'"})
+    out = " ".join(text.translate(table).replace("'", "").split())
+    return out if case_sensitive else out.lower()
+
+
+def choice_index(item: MultipleChoiceItem, answer: str) -> int | None:
+    """Which choice an answer names: its letter (a, b, ...), its number (1, 2, ...), or its text."""
+    s = answer.strip().rstrip(").").strip()
+    if len(s) == 1 and s.isalpha() and ord(s.lower()) - ord("a") < len(item.choices):
+        return ord(s.lower()) - ord("a")
+    if s.isdigit() and 1 <= int(s) <= len(item.choices):
+        return int(s) - 1
+    wanted = normalise_text(answer)
+    for i, choice in enumerate(item.choices):
+        if normalise_text(choice.text) == wanted:
+            return i
+    return None
+
+
+def grade_multiple_choice(item: MultipleChoiceItem, answer: str) -> Grade:
+    index = choice_index(item, answer)
+    if index is None:
+        letters = ", ".join(chr(ord("A") + i) for i in range(len(item.choices)))
+        return Grade(False, f"Please pick one of the choices ({letters}).", None)
+    choice = item.choices[index]
+    if choice.correct:
+        return Grade(True, choice.feedback or "Correct.")
+    return Grade(False, choice.feedback or "Not quite.", choice.misconception or item.misconception)
+
+
+def expected_number(item: NumericItem, instance: ItemInstance | None) -> Number:
+    """The key of a numeric item (or of its template instance) as a Number."""
+    if instance is not None and instance.answer is not None:
+        v = instance.answer
+        return Number(v, v.numerator, v.denominator) if v.denominator != 1 else Number(v)
+    if item.answer is None:
+        raise ValueError(f"item {item.id} has neither an answer nor a template")
+    parsed = parse_number(str(item.answer)) if isinstance(item.answer, str) else Number(Fraction(item.answer))
+    if parsed is None:
+        raise ValueError(f"item {item.id}: answer {item.answer!r} is not a number")
+    return parsed
+
+
+def _strip_units(item: NumericItem, answer: str) -> tuple[str, bool]:
+    """Remove the item's unit (or its plural) from the end of an answer; report a wrong unit."""
+    s = answer.strip()
+    if not item.units:
+        return s, True
+    unit = item.units.lower()
+    lowered = s.lower()
+    for form in (unit + "s", unit):
+        if lowered.endswith(form):
+            return s[: len(s) - len(form)].strip(), True
+    has_letters = bool(re.search(r"[a-zA-Z]\s*$", s))
+    return s, not has_letters
+
+
+def grade_numeric(item: NumericItem, answer: str, instance: ItemInstance | None = None) -> Grade:
+    text, unit_ok = _strip_units(item, answer)
+    given = parse_number(text)
+    if given is None:
+        if not unit_ok:
+            return Grade(False, f"Give the answer in {item.units}.", item.misconception)
+        return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None)
+    key = expected_number(item, instance)
+    if key.numerator is not None and key.denominator is not None and not item.allow_equivalent:
+        same = given.numerator == key.numerator and given.denominator == key.denominator
+        if given.value == key.value and not same:
+            return Grade(False, "That is equal in value, but the question asks for it in a particular form.")
+        return _numeric(same, item, given)
+    if item.tolerance > 0:
+        close = abs(float(given.value) - float(key.value)) <= item.tolerance + 1e-12
+    else:
+        close = given.value == key.value
+    if close and item.require_lowest_terms and not given.in_lowest_terms:
+        return Grade(False, "Right value, but it can be simplified further: divide top and bottom by a common factor.")
+    return _numeric(close and unit_ok, item, given)
+
+
+def _numeric(correct: bool, item: NumericItem, given: Number) -> Grade:
+    if correct:
+        return Grade(True, "Correct.")
+    return Grade(False, "Not quite.", item.misconception)
+
+
+def grade_short_text(item: ShortTextItem, answer: str) -> Grade:
+    given = normalise_text(answer, case_sensitive=item.case_sensitive)
+    accepted = {normalise_text(a, case_sensitive=item.case_sensitive) for a in item.accepted}
+    ok = given in accepted
+    if not ok and item.pattern:
+        flags = 0 if item.case_sensitive else re.IGNORECASE
+        ok = re.fullmatch(item.pattern, given, flags) is not None
+    return Grade(True, "Correct.") if ok else Grade(False, "Not quite.", item.misconception)
+
+
+def grade_objective(item: Item, answer: str, instance: ItemInstance | None = None) -> Grade:
+    """Grade an answer to a multiple-choice, numeric or short-text item."""
+    if isinstance(item, MultipleChoiceItem):
+        return grade_multiple_choice(item, answer)
+    if isinstance(item, NumericItem):
+        return grade_numeric(item, answer, instance)
+    if isinstance(item, ShortTextItem):
+        return grade_short_text(item, answer)
+    raise TypeError(f"{item.kind} items are graded against their rubric, not here")

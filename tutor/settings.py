@@ -1,0 +1,48 @@
+"""The one configuration object. Loaded once (env vars `TUTOR_*`, `.env`) and passed to what needs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Tutor settings. Every field can be set as `TUTOR_<FIELD>`; the API key also as `ANTHROPIC_API_KEY`."""
+
+    model_config = SettingsConfigDict(env_prefix="TUTOR_", env_file=".env", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path(".tutor"), description="where databases, checkpoints and the vector store live")
+    content_dir: Path = Field(Path("content"), description="folder of course folders")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the learner records; default SQLite")
+    chroma_path: Path | None = Field(None, description="embedded Chroma folder; default <data_dir>/chroma")
+    chroma_url: str | None = Field(None, description="URL of a Chroma server; when set, used instead of chroma_path")
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TUTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("TUTOR_ANTHROPIC_BASE_URL", "ANTHROPIC_BASE_URL")
+    )
+    anthropic_model: str = Field("claude-sonnet-5-5", description="model for explanations and answers")
+    anthropic_fast_model: str = Field("claude-haiku-5-5", description="model for grading and hints")
+    anthropic_timeout: float = Field(30.0, gt=0, description="seconds per request")
+    anthropic_max_retries: int = Field(2, ge=0)
+    max_turns_per_skill: int = Field(60, ge=1, description="loop limit: graded items on one skill per session")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'tutor.db').resolve()}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def offline(self) -> bool:
+        """True when no API key is set: the embedded offline provider is used."""
+        return self.anthropic_api_key is None or not self.anthropic_api_key.get_secret_value()
