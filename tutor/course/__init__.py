@@ -1,0 +1,1 @@
+"""Course format: models, loading, validation, templates."""
