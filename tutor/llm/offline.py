@@ -1,0 +1,320 @@
+"""The offline provider: the embedded default when no API key is set. No model, no network.
+
+- Explanations are extractive: the passage that best fits the requested style (and is not in a style
+  already used) is shown whole and cited; when misconceptions are given, the paragraph that best
+  addresses them is added from another passage. So a re-explanation in another style is different material.
+- Questions are answered by quoting the paragraphs that share the most words with the question, with
+  citations, or by saying plainly that the sources don't cover it.
+- Free-response answers are graded transparently: a rubric point is met when one of its keyword phrases
+  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated).
+- Hints are the authored hints, gentlest first, or a nudge built from the skill objectives.
+Framing sentences come from templates in prompts/offline/.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tutor.course.models import FreeResponseItem, RubricPoint, Skill, Style
+from tutor.llm.base import (
+    ANSWER_STYLE,
+    Explanation,
+    FreeResponseGrade,
+    PassageLike,
+    TextCallback,
+    Usage,
+    required_points,
+)
+from tutor.llm.prompts import render
+
+MIN_QUESTION_COVERAGE = 0.3
+"""Share of a question's content words a passage must contain to count as covering it."""
+
+MAX_ANSWER_PARAGRAPHS = 2
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    {
+        "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+        "be", "because", "been", "before", "being", "between", "but", "by", "can", "could", "did",
+        "do", "does", "doing", "don", "down", "during", "each", "few", "for", "from", "further", "had",
+        "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into",
+        "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "of", "off",
+        "on", "once", "only", "or", "other", "our", "out", "over", "own", "please", "she", "should",
+        "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+        "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were",
+        "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you",
+        "your", "yours", "explain", "tell", "mean", "means", "thing", "things", "get", "got"
+    }
+)
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+_STYLES = {style.value for style in Style}
+
+
+# ---------------------------------------------------------------- text matching (pure)
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _stem(token: str) -> str:
+    """A light stemmer: enough to match 'reporting', 'reported' and 'reports' to 'report'."""
+    if token.isdigit() or len(token) <= 4:
+        return token
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+def _content_stems(text: str) -> set[str]:
+    return {_stem(t) for t in _tokens(text) if t not in _STOPWORDS and (len(t) > 1 or t.isdigit())}
+
+
+def _edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when a and b differ by at most one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        i = diffs[0]
+        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def _same_word(answer_token: str, keyword_token: str) -> bool:
+    if answer_token == keyword_token or _stem(answer_token) == _stem(keyword_token):
+        return True
+    if answer_token.isdigit() or keyword_token.isdigit():
+        return False
+    return min(len(answer_token), len(keyword_token)) >= 5 and _edit_distance_at_most_one(
+        answer_token, keyword_token
+    )
+
+
+def _phrase_in(phrase: Sequence[str], tokens: Sequence[str]) -> bool:
+    if not phrase:
+        return False
+    width = len(phrase)
+    return any(
+        all(_same_word(tokens[start + k], phrase[k]) for k in range(width))
+        for start in range(len(tokens) - width + 1)
+    )
+
+
+def point_met(point: RubricPoint, answer: str) -> bool:
+    """Whether `answer` evidences a rubric point.
+
+    With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
+    words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
+    """
+    tokens = _tokens(answer)
+    if point.keywords:
+        return any(_phrase_in(_tokens(keyword), tokens) for keyword in point.keywords)
+    wanted = [t for t in dict.fromkeys(_tokens(point.point)) if t not in _STOPWORDS]
+    found = sum(1 for word in wanted if any(_same_word(t, word) for t in tokens))
+    return bool(wanted) and found >= math.ceil(len(wanted) * 2 / 3)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _misconception_stems(tags: Sequence[str]) -> set[str]:
+    stems: set[str] = set()
+    for tag in tags:
+        stems |= _content_stems(tag.replace("-", " ").replace("_", " "))
+    return stems
+
+
+def _label(passage: PassageLike) -> str:
+    where = " › ".join(passage.heading_path) if passage.heading_path else passage.source
+    return f"{where} ({passage.source})" if passage.heading_path else where
+
+
+def _sources_line(cited: Sequence[PassageLike]) -> str:
+    return render(
+        "offline/sources", citations="; ".join(f"[{n}] {_label(p)}" for n, p in enumerate(cited, start=1))
+    )
+
+
+def _objectives(skill: Skill) -> str:
+    return "; ".join(objective.rstrip(". ") for objective in skill.objectives)
+
+
+def _emit(parts: Sequence[str], on_text: TextCallback | None) -> str:
+    """Join parts into the final text, streaming them as chunks when a callback is given."""
+    text = "\n\n".join(parts)
+    if on_text is not None:
+        for index, part in enumerate(parts):
+            on_text(part if index == 0 else "\n\n" + part)
+    return text
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    order: int
+    passage: PassageLike
+
+
+# ---------------------------------------------------------------- the provider
+
+
+class OfflineProvider:
+    """Extractive, rule-based provider; fully deterministic."""
+
+    name = "offline"
+
+    def __init__(self) -> None:
+        self._usage = Usage(provider="offline", model="extractive")
+
+    def explain(
+        self,
+        *,
+        course_title: str,
+        skill: Skill,
+        passages: Sequence[PassageLike],
+        style: str,
+        avoid_styles: Sequence[str] = (),
+        misconceptions: Sequence[str] = (),
+        on_text: TextCallback | None = None,
+    ) -> Explanation:
+        if not passages:
+            text = _emit(
+                [render("offline/no_passages", skill_title=skill.title, objectives=_objectives(skill))],
+                on_text,
+            )
+            return Explanation(text=text, style=str(style), cited=(), usage=self._usage)
+
+        targets = _misconception_stems(misconceptions)
+        avoid = {str(s) for s in avoid_styles} - {str(style)}
+
+        def score(passage: PassageLike) -> float:
+            value = 0.0
+            if passage.style == style:
+                value += 4
+            elif passage.style in avoid:
+                value -= 3
+            if targets:
+                value += 2 * (len(_content_stems(passage.text) & targets) >= min(2, len(targets)))
+                value += passage.style == Style.COMMON_MISTAKES
+            return value
+
+        ranked = sorted(
+            (_Scored(score(p), i, p) for i, p in enumerate(passages)), key=lambda s: (-s.score, s.order)
+        )
+        primary = ranked[0].passage
+        used_style = str(primary.style or style)
+        cited: list[PassageLike] = [primary]
+        intro_name = f"offline/intro_{used_style}" if used_style in _STYLES else "offline/intro_general"
+        parts = [render(intro_name, skill_title=skill.title), f"{primary.text.strip()} [1]"]
+
+        if targets and primary.style != Style.COMMON_MISTAKES:
+            best: tuple[float, int, str, PassageLike] | None = None
+            for order, passage in enumerate(passages):
+                if passage.id == primary.id:
+                    continue
+                for paragraph in _paragraphs(passage.text):
+                    hits = len(_content_stems(paragraph) & targets)
+                    if hits < min(2, len(targets)):
+                        continue
+                    value = hits + 0.5 * (passage.style == Style.COMMON_MISTAKES)
+                    if best is None or value > best[0] or (value == best[0] and order < best[1]):
+                        best = (value, order, paragraph, passage)
+            if best is not None:
+                cited.append(best[3])
+                parts.append(render("offline/mistake", paragraph=f"{best[2]} [2]"))
+
+        parts.append(_sources_line(cited))
+        text = _emit(parts, on_text)
+        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage)
+
+    def answer_question(
+        self,
+        *,
+        skill: Skill,
+        question: str,
+        passages: Sequence[PassageLike],
+        on_text: TextCallback | None = None,
+    ) -> Explanation:
+        wanted = _content_stems(question)
+        found: list[tuple[float, int, int, str, PassageLike]] = []
+        for order, passage in enumerate(passages):
+            heading = " ".join(passage.heading_path)
+            for position, paragraph in enumerate(_paragraphs(passage.text)):
+                overlap = len(wanted & _content_stems(f"{heading} {paragraph}"))
+                if wanted and overlap >= 1 and overlap / len(wanted) >= MIN_QUESTION_COVERAGE:
+                    found.append((overlap / len(wanted), order, position, paragraph, passage))
+        if not found:
+            text = _emit(
+                [render("offline/answer_not_covered", skill_title=skill.title, objectives=_objectives(skill))],
+                on_text,
+            )
+            return Explanation(text=text, style=ANSWER_STYLE, cited=(), usage=self._usage)
+
+        best = sorted(found, key=lambda f: (-f[0], f[1], f[2]))[:MAX_ANSWER_PARAGRAPHS]
+        best.sort(key=lambda f: (f[1], f[2]))  # read in source order
+        cited: list[PassageLike] = []
+        quotes: list[str] = []
+        for _score, _order, _position, paragraph, passage in best:
+            if passage.id not in [p.id for p in cited]:
+                cited.append(passage)
+            number = [p.id for p in cited].index(passage.id) + 1
+            quotes.append("> " + paragraph.replace("\n", "\n> ") + f" [{number}]")
+        parts = [render("offline/answer_intro"), *quotes, _sources_line(cited)]
+        text = _emit(parts, on_text)
+        return Explanation(text=text, style=ANSWER_STYLE, cited=tuple(p.id for p in cited), usage=self._usage)
+
+    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
+        met = [i for i, point in enumerate(item.rubric) if point_met(point, answer)]
+        missed = [i for i in range(len(item.rubric)) if i not in met]
+        needed = required_points(item)
+        correct = len(met) >= needed
+
+        def points(indexes: Sequence[int]) -> str:
+            return "\n".join(f"- {item.rubric[i].point}" for i in indexes)
+
+        if correct and not missed:
+            feedback = render("offline/grade_all_met", met=points(met))
+        elif correct:
+            feedback = render("offline/grade_pass", met=points(met), missed=points(missed))
+        else:
+            feedback = render(
+                "offline/grade_fail",
+                needed=needed,
+                total=len(item.rubric),
+                count=len(met),
+                missed=points(missed),
+                reference=item.reference,
+            )
+        return FreeResponseGrade(points_met=met, correct=correct, feedback=feedback), self._usage
+
+    def hint(
+        self,
+        *,
+        skill: Skill,
+        item_prompt: str,
+        authored_hints: Sequence[str],
+        level: int,
+        on_text: TextCallback | None = None,
+    ) -> tuple[str, Usage]:
+        if authored_hints:
+            index = min(max(level, 1), len(authored_hints)) - 1
+            text = render("offline/hint", level=index + 1, total=len(authored_hints), hint=authored_hints[index])
+        else:
+            objective = skill.objectives[(max(level, 1) - 1) % len(skill.objectives)]
+            text = render("offline/hint_generic", objective=objective)
+        return _emit([text], on_text), self._usage
