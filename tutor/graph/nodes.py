@@ -1,0 +1,397 @@
+"""Graph nodes: plain functions named by verbs that read state and return partial updates.
+
+Nodes call the passage store, the LLM provider and the records repository from the run context; the
+mastery decision itself is the gate's (tutor.mastery), a pure function over graded attempts.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from tutor.course.models import FreeResponseItem, Item, MultipleChoiceItem, NumericItem
+from tutor.course.templates import ItemInstance, instantiate
+from tutor.grading import choice_index, grade_objective, parse_number
+from tutor.graph import progress as prog
+from tutor.graph.routing import classify
+from tutor.graph.state import Context, Message, TutorState
+from tutor.llm.base import Explanation, PassageLike, Usage
+from tutor.mastery import gate, select
+from tutor.styles import choose_style
+
+Update = dict[str, Any]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _key(state: TutorState, what: str) -> str:
+    return f"{state['learner_id']}:{state['course_id']}:{state.get('turn', 0)}:{what}"
+
+
+def _say(runtime: Runtime[Context], text: str) -> None:
+    """Stream a chunk of learner-facing text as it is produced."""
+    runtime.stream_writer({"type": "text", "text": text})
+
+
+def _emit(runtime: Runtime[Context], message: Message, *, streamed: bool = False) -> list[Message]:
+    """Send a complete transcript message to the front end (after its chunks, if it was streamed)."""
+    runtime.stream_writer({"type": "message", "message": message, "streamed": streamed})
+    return [message]
+
+
+def _citations(passages: list[PassageLike], cited: tuple[str, ...]) -> list[dict[str, str]]:
+    by_id = {p.id: p for p in passages}
+    return [
+        {"id": pid, "source": by_id[pid].source, "heading": " > ".join(by_id[pid].heading_path), "text": by_id[pid].text}
+        for pid in cited
+        if pid in by_id
+    ]
+
+
+def _record_usage(runtime: Runtime[Context], state: TutorState, purpose: str, usage: Usage) -> None:
+    runtime.context.records.add_usage(
+        key=_key(state, f"usage:{purpose}"),
+        learner_id=state["learner_id"],
+        course_id=state["course_id"],
+        purpose=purpose,
+        provider=usage.provider,
+        model=usage.model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        created_at=runtime.context.clock(),
+    )
+
+
+def public_item(item: Item, instance: ItemInstance) -> dict[str, Any]:
+    """What the learner is shown of an item: never the key, the choices' correctness or feedback."""
+    payload: dict[str, Any] = {"item_id": item.id, "kind": item.kind, "form": item.form, "prompt": instance.prompt}
+    if isinstance(item, MultipleChoiceItem):
+        payload["choices"] = [c.text for c in item.choices]
+    if isinstance(item, NumericItem) and item.units:
+        payload["units"] = item.units
+    return payload
+
+
+def _item_seed(state: TutorState, item_id: str) -> int:
+    return zlib.crc32(f"{state['learner_id']}|{item_id}|{state.get('turn', 0)}".encode())
+
+
+# ---------------------------------------------------------------- nodes
+
+
+def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Choose what to work on: the next unmastered skill, a due review, or a step back to a prerequisite."""
+    course = runtime.context.course
+    progress = prog.initial(course, state.get("progress") or {})
+    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock())
+    if choice is None:
+        text = f"You have mastered every skill in {course.title}. Well done!"
+        message: Message = {"role": "tutor", "kind": "complete", "text": text}
+        return {"progress": progress, "complete": True, "pending": None, "messages": _emit(runtime, message),
+                "skill_id": None}
+    mode = {"review": "review", "step_back": "step_back"}.get(choice.reason, "learn")
+    update: Update = {"progress": progress, "complete": False, "skill_id": choice.skill_id, "mode": mode,
+                      "skipped": [], "avoid_form": None, "hint_level": 0}
+    if mode == "step_back":
+        update["return_to"] = state.get("skill_id")
+    skill = course.skill(choice.skill_id)
+    intro = {
+        "review": f"Time for a quick review of **{skill.title}**.",
+        "step_back": f"Let's check a building block first: **{skill.title}**.",
+    }.get(mode)
+    if mode == "learn" and choice.skill_id != state.get("skill_id"):
+        intro = f"Next skill: **{skill.title}**. Goal: " + "; ".join(skill.objectives)
+    if intro:
+        update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": intro, "skill": choice.skill_id})
+    return update
+
+
+def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> Update:
+    ctx = runtime.context
+    skill_id = state["skill_id"]
+    assert skill_id is not None
+    skill = ctx.course.skill(skill_id)
+    shown = state.get("shown", {}).get(skill_id, {"styles": [], "passages": []})
+    passages = list(ctx.store.passages_for_skill(ctx.course.id, skill_id))
+    fresh = [p for p in passages if p.id not in shown["passages"]] or passages
+    misconceptions = list((state.get("decision") or {}).get("misconceptions", [])) if purpose == "remediate" else []
+    style = choose_style({p.style for p in fresh if p.style}, shown["styles"], misconceptions=misconceptions)
+    if purpose == "remediate":
+        _say(runtime, "Let's look at this another way.\n\n")
+    explanation: Explanation = ctx.provider.explain(
+        course_title=ctx.course.title,
+        skill=skill,
+        passages=fresh,
+        style=style,
+        avoid_styles=shown["styles"],
+        misconceptions=misconceptions,
+        on_text=lambda chunk: _say(runtime, chunk),
+    )
+    ctx.records.add_explanation(
+        key=_key(state, purpose),
+        learner_id=state["learner_id"],
+        course_id=ctx.course.id,
+        skill_id=skill_id,
+        purpose=purpose,
+        style=explanation.style,
+        passages=list(explanation.cited),
+        provider=explanation.usage.provider,
+        created_at=ctx.clock(),
+    )
+    _record_usage(runtime, state, purpose, explanation.usage)
+    new_shown = {
+        "styles": [*shown["styles"], explanation.style],
+        "passages": [*shown["passages"], *explanation.cited],
+    }
+    text = ("Let's look at this another way.\n\n" if purpose == "remediate" else "") + explanation.text
+    message: Message = {
+        "role": "tutor",
+        "kind": "remediation" if purpose == "remediate" else "explanation",
+        "text": text,
+        "skill": skill_id,
+        "style": explanation.style,
+        "citations": _citations(fresh, explanation.cited),
+    }
+    update: Update = {"shown": {**state.get("shown", {}), skill_id: new_shown},
+                      "messages": _emit(runtime, message, streamed=True)}
+    if purpose == "remediate":
+        attempts = state.get("attempts", {}).get(skill_id, [])
+        update["avoid_form"] = attempts[-1]["form"] if attempts else None
+        progress = dict(state.get("progress", {}))
+        entry = dict(progress.get(skill_id, {}))
+        entry["remediations"] = int(entry.get("remediations", 0)) + 1
+        progress[skill_id] = entry  # type: ignore[assignment]
+        update["progress"] = progress
+    return update
+
+
+def explain(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """First explanation of a skill, grounded in its source passages, with citations."""
+    return _explain(state, runtime, purpose="explain")
+
+
+def remediate(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """An alternate explanation in a style not yet shown, aimed at the misconceptions the gate reported."""
+    return _explain(state, runtime, purpose="remediate")
+
+
+def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Select the next item (parallel form after remediation), instantiate it and present it."""
+    ctx = runtime.context
+    skill_id = state["skill_id"]
+    assert skill_id is not None
+    items = list(ctx.course.items[skill_id])
+    skipped = set(state.get("skipped", []))
+    pool = [i for i in items if i.id not in skipped] or items
+    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    seed = zlib.crc32(f"{state['learner_id']}|{skill_id}|{state.get('turn', 0)}".encode())
+    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed)
+    item_seed = _item_seed(state, item.id)
+    instance = instantiate(item, item_seed)
+    payload = public_item(item, instance)
+    message: Message = {"role": "tutor", "kind": "item", "text": instance.prompt, "skill": skill_id, "item": payload}
+    return {
+        "pending": payload,
+        "instance": {"item_id": item.id, "seed": item_seed},
+        "hint_level": 0,
+        "messages": _emit(runtime, message),
+    }
+
+
+def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Pause for the learner (checkpointed); on resume, classify their message."""
+    text = str(interrupt({"type": "await_answer", "item": state.get("pending")}))
+    handle = state.get("instance") or {}
+    looks_like_answer = False
+    if handle:
+        item = runtime.context.course.item(handle["item_id"])
+        if isinstance(item, MultipleChoiceItem):
+            looks_like_answer = choice_index(item, text) is not None
+        elif isinstance(item, NumericItem):
+            looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
+    intent = classify(text, looks_like_answer=looks_like_answer)
+    message: Message = {"role": "learner", "kind": intent, "text": text}
+    return {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1, "messages": [message]}
+
+
+def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """A graded hint: gentlest first, never the answer (the provider is never given the key)."""
+    ctx = runtime.context
+    item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
+    level = state.get("hint_level", 0) + 1
+    text, usage = ctx.provider.hint(
+        skill=ctx.course.skill(state["skill_id"]),  # type: ignore[arg-type]
+        item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
+        authored_hints=item.hints,
+        level=level,
+        on_text=lambda chunk: _say(runtime, chunk),
+    )
+    _record_usage(runtime, state, "hint", usage)
+    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": state.get("skill_id") or ""}
+    return {"hint_level": level, "messages": _emit(runtime, message, streamed=True)}
+
+
+def skip(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Set the pending item aside (it counts neither way) and ask another."""
+    item_id = (state.get("instance") or {}).get("item_id")
+    text = "Okay, let's try a different question."
+    return {
+        "skipped": [*state.get("skipped", []), item_id] if item_id else state.get("skipped", []),
+        "messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": text}),
+    }
+
+
+def status(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Where am I: the current skill, the gate's reasons, and course progress."""
+    course = runtime.context.course
+    progress = state.get("progress", {})
+    mastered = sum(1 for e in progress.values() if e.get("mastered"))
+    skill_id = state.get("skill_id")
+    lines = [f"You have mastered {mastered} of {len(course.skills)} skills in {course.title}."]
+    if skill_id:
+        entry = progress.get(skill_id, {})
+        lines.append(f"Now working on **{course.skill(skill_id).title}** "
+                     f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
+        reasons = (state.get("decision") or {}).get("reasons") or []
+        lines.extend(f"- {r}" for r in reasons)
+    lines.append("Answer the question above when you're ready, or type `hint` or `skip`.")
+    return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
+
+
+def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Answer the learner's question from the course sources, with citations; the item stays pending."""
+    ctx = runtime.context
+    skill_id = state.get("skill_id")
+    assert skill_id is not None
+    passages = list(ctx.store.search(state["inbox"], course=ctx.course.id, k=4))
+    answer = ctx.provider.answer_question(
+        skill=ctx.course.skill(skill_id),
+        question=state["inbox"],
+        passages=passages,
+        on_text=lambda chunk: _say(runtime, chunk),
+    )
+    ctx.records.add_explanation(
+        key=_key(state, "answer"),
+        learner_id=state["learner_id"],
+        course_id=ctx.course.id,
+        skill_id=skill_id,
+        purpose="answer",
+        style=answer.style,
+        passages=list(answer.cited),
+        provider=answer.usage.provider,
+        created_at=ctx.clock(),
+    )
+    _record_usage(runtime, state, "answer", answer.usage)
+    reminder = "\n\nWhen you're ready, answer the question above."
+    _say(runtime, reminder)
+    message: Message = {
+        "role": "tutor",
+        "kind": "answer",
+        "text": answer.text + reminder,
+        "skill": skill_id,
+        "citations": _citations(passages, answer.cited),
+    }
+    return {"messages": _emit(runtime, message, streamed=True)}
+
+
+def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Grade the answer, write the attempt durably, and give feedback at once."""
+    ctx = runtime.context
+    skill_id = state["skill_id"]
+    assert skill_id is not None and state.get("instance")
+    handle = state["instance"] or {}
+    item = ctx.course.item(handle["item_id"])
+    instance = instantiate(item, int(handle["seed"]))
+    answer = state["inbox"]
+    if isinstance(item, FreeResponseItem):
+        result, usage = ctx.provider.grade_free_response(item=item, answer=answer)
+        _record_usage(runtime, state, "grade", usage)
+        correct, feedback, misconception = result.correct, result.feedback, (None if result.correct
+                                                                             else item.misconception)
+    else:
+        g = grade_objective(item, answer, instance)
+        correct, feedback, misconception = g.correct, g.feedback, g.misconception
+    ctx.records.add_attempt(
+        key=_key(state, "attempt"),
+        learner_id=state["learner_id"],
+        course_id=ctx.course.id,
+        skill_id=skill_id,
+        item_id=item.id,
+        form=item.form,
+        kind=item.kind,
+        params=instance.params,
+        answer=answer,
+        correct=correct,
+        misconception=misconception,
+        hints_used=state.get("hint_level", 0),
+        review=state.get("mode") != "learn",
+        created_at=ctx.clock(),
+    )
+    text = ("✅ " if correct else "❌ ") + feedback
+    if item.explanation and not correct:
+        text += f"\n\nWorked solution: {item.explanation}"
+    attempt = prog.attempt_record(item, correct=correct, misconception=misconception)
+    attempts = dict(state.get("attempts", {}))
+    attempts[skill_id] = [*attempts.get(skill_id, []), attempt]
+    message: Message = {"role": "tutor", "kind": "feedback", "text": text, "skill": skill_id, "correct": correct}
+    return {"attempts": attempts, "pending": None, "messages": _emit(runtime, message), "avoid_form": None}
+
+
+def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """The gate: a deterministic decision over the graded attempts (never the LLM's opinion)."""
+    ctx = runtime.context
+    skill_id = state["skill_id"]
+    assert skill_id is not None
+    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    decision = gate.decide(history, ctx.course.criterion(skill_id), ctx.course.skill_bkt(skill_id))
+    now = ctx.clock()
+    ctx.records.add_decision(
+        key=_key(state, "decision"),
+        learner_id=state["learner_id"],
+        course_id=ctx.course.id,
+        skill_id=skill_id,
+        status=decision.status,
+        p_known=decision.p_known,
+        reasons=list(decision.reasons),
+        misconceptions=list(decision.misconceptions),
+        created_at=now,
+    )
+    progress = prog.after_decision(state.get("progress", {}), skill_id, decision, now)
+    update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
+    remediations = int(progress[skill_id].get("remediations", 0))
+    if decision.status == "remediate" and remediations >= ctx.max_remediations:
+        update["decision"] = {**update["decision"], "status": "step_back"}
+    if decision.status == "mastered":
+        text = f"🎉 You've mastered **{ctx.course.skill(skill_id).title}**!"
+        update["messages"] = _emit(runtime, {"role": "tutor", "kind": "mastered", "text": text, "skill": skill_id})
+    elif decision.reasons:
+        text = " ".join(decision.reasons)
+        update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
+    return update
+
+
+def review(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """After a review or prerequisite check: schedule the next review, or reopen the skill."""
+    ctx = runtime.context
+    skill_id = state["skill_id"]
+    assert skill_id is not None
+    last = state.get("attempts", {}).get(skill_id, [])[-1]
+    progress = prog.after_review(state.get("progress", {}), skill_id, bool(last["correct"]), ctx.clock(),
+                                 ctx.course.skill_bkt(skill_id))
+    if last["correct"]:
+        return {"progress": progress}
+    text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
+    return {
+        "progress": progress,
+        "mode": "learn",
+        "decision": {"status": "remediate", "p_known": progress[skill_id].get("p_known", 0.0),
+                     "reasons": ["A review answer was wrong, so this skill is open again."],
+                     "misconceptions": [last["misconception"]] if last.get("misconception") else []},
+        "messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id}),
+    }

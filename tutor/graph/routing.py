@@ -1,0 +1,74 @@
+"""Routing: pure functions over state. No LLM is ever asked where to go next."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from tutor.graph.state import TutorState
+
+Intent = Literal["hint", "skip", "status", "question", "answer"]
+
+_HINT = re.compile(r"^\s*(hint|help|give me a hint|i need a hint|clue)\s*[.!?]*\s*$", re.IGNORECASE)
+_SKIP = re.compile(r"^\s*(skip|next|pass|skip (this|it|question))\s*[.!]*\s*$", re.IGNORECASE)
+_STATUS = re.compile(
+    r"^\s*(where am i|progress|status|how am i doing|my progress|what'?s my progress)\s*[.!?]*\s*$", re.IGNORECASE
+)
+_QUESTION_START = re.compile(
+    r"^\s*(why|how|what|when|where|who|which|can|could|is|are|do|does|should|would|explain|i don'?t understand)\b",
+    re.IGNORECASE,
+)
+
+
+def classify(text: str, *, looks_like_answer: bool) -> Intent:
+    """What the learner's message is: a command, a question to the tutor, or an answer to the pending item.
+
+    `looks_like_answer` says whether the text parses as an answer to the pending item (a number, a choice).
+    """
+    if _HINT.match(text):
+        return "hint"
+    if _SKIP.match(text):
+        return "skip"
+    if _STATUS.match(text):
+        return "status"
+    if not looks_like_answer and (text.strip().endswith("?") or _QUESTION_START.match(text)):
+        return "question"
+    return "answer"
+
+
+def after_pick(state: TutorState) -> Literal["explain", "ask", "__end__"]:
+    if state.get("complete"):
+        return "__end__"
+    skill = state.get("skill_id")
+    if state.get("mode") == "learn" and skill and not state.get("shown", {}).get(skill, {}).get("styles"):
+        return "explain"
+    return "ask"
+
+
+def after_wait(state: TutorState) -> Literal["hint", "skip", "status", "answer_question", "grade"]:
+    intent = state.get("intent")  # set by the wait node from classify()
+    return {
+        "hint": "hint",
+        "skip": "skip",
+        "status": "status",
+        "question": "answer_question",
+    }.get(str(intent), "grade")  # type: ignore[return-value]
+
+
+def after_grade(state: TutorState) -> Literal["gate", "review"]:
+    return "gate" if state.get("mode") == "learn" else "review"
+
+
+def after_gate(state: TutorState) -> Literal["pick_skill", "remediate", "ask"]:
+    decision = state.get("decision") or {}
+    status = decision.get("status")
+    if status == "mastered":
+        return "pick_skill"
+    if status == "remediate":
+        return "remediate"
+    return "ask"
+
+
+def after_review(state: TutorState) -> Literal["pick_skill", "remediate"]:
+    """A passed review or prerequisite check moves on; a failed one reopens the skill with a re-explanation."""
+    return "remediate" if state.get("mode") == "learn" else "pick_skill"

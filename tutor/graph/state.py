@@ -1,0 +1,109 @@
+"""Graph state (checkpointed per learner and course) and the run context (dependencies passed per call)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal, Protocol, TypedDict
+
+from tutor.course.models import Course
+from tutor.llm.base import PassageLike, Provider
+from tutor.records import Records
+
+
+class Message(TypedDict, total=False):
+    """One entry of the transcript the learner sees."""
+
+    role: Literal["tutor", "learner"]
+    kind: str  # explanation | remediation | item | feedback | answer | hint | status | mastered | notice | complete
+    text: str
+    skill: str
+    style: str | None
+    citations: list[dict[str, str]]  # {id, source, heading, text}
+    item: dict[str, Any]  # the public item payload (never an answer key)
+    correct: bool
+
+
+class ProgressEntry(TypedDict, total=False):
+    """What the tutor knows of one skill for this learner (plain JSON, checkpointed)."""
+
+    p_known: float
+    mastered: bool
+    mastered_at: str | None  # ISO time
+    next_review_at: str | None
+    reviews_passed: int
+    remediations: int  # remediations since the last progress on this skill
+    started: bool
+
+
+class TutorState(TypedDict, total=False):
+    # --- identity
+    learner_id: str
+    course_id: str
+    # --- output: what the UI and chat read
+    messages: Annotated[list[Message], operator.add]
+    """The transcript, appended to by every node."""
+    progress: dict[str, ProgressEntry]
+    """Per skill: mastery estimate, mastered flag and review schedule."""
+    decision: dict[str, Any] | None
+    """The gate's last decision on the current skill: status, p_known, reasons, misconceptions."""
+    pending: dict[str, Any] | None
+    """The item the learner is asked now: kind, prompt, choices' texts, units. No key."""
+    complete: bool
+    """True when every skill is mastered."""
+    # --- working fields
+    skill_id: str | None
+    """The skill being taught, practised or reviewed."""
+    mode: Literal["learn", "review", "step_back"]
+    """learn: teaching toward mastery; review: a spaced check of a mastered skill; step_back: re-checking a
+    prerequisite of a skill the learner keeps failing."""
+    return_to: str | None
+    """After a step back, the skill to return to."""
+    attempts: dict[str, list[dict[str, Any]]]
+    """Graded attempts per skill (what the gate reads): item_id, form, correct, misconception, kind, n_choices."""
+    shown: dict[str, dict[str, list[str]]]
+    """Per skill, styles and passage ids already shown, so a re-explanation differs."""
+    instance: dict[str, Any] | None
+    """Server-side handle of the pending item: item id and seed (the key is recomputed, never stored here)."""
+    skipped: list[str]
+    """Items skipped on the current skill."""
+    inbox: str
+    """The learner's latest message."""
+    intent: str
+    """What that message is: hint, skip, status, question or answer (routing.classify)."""
+    hint_level: int
+    avoid_form: str | None
+    """After a remediation, the form of the failed item, so the next item is a parallel one."""
+    turn: int
+    """Counts learner messages; part of every record key."""
+
+
+class PassageSource(Protocol):
+    """What the graph needs of the passage store."""
+
+    def passages_for_skill(self, course: str, skill: str) -> Sequence[PassageLike]: ...
+
+    def search(
+        self,
+        query: str,
+        *,
+        course: str,
+        skills: Sequence[str] | None = None,
+        exclude_ids: Collection[str] = (),
+        k: int = 4,
+    ) -> Sequence[PassageLike]: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """Run dependencies, passed per invocation (never checkpointed)."""
+
+    course: Course
+    provider: Provider
+    store: PassageSource
+    records: Records
+    clock: Callable[[], datetime]
+    max_remediations: int = 2
+    """Remediations on one skill without progress before stepping back to a prerequisite."""
