@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-import string
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,7 +17,8 @@ from tutor.course.templates import ItemInstance
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _MIXED = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
 _FRACTION = re.compile(r"^(-?\d+)\s*/\s*(-?\d+)$")
-_DECIMAL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_DECIMAL = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?$")
+MAX_NUMBER_LENGTH = 100  # longer input is not a number a learner means (and huge ones would be slow to parse)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Number:
 def parse_number(text: str) -> Number | None:
     """Parse '3', '-0.75', '1,250', '3/4', '1 1/2'; None when it is not a number."""
     s = text.strip().replace("\u2212", "-")
+    if len(s) > MAX_NUMBER_LENGTH:
+        return None
     if _THOUSANDS.match(s):
         s = s.replace(",", "")
     if m := _MIXED.match(s):
@@ -64,25 +67,42 @@ def parse_number(text: str) -> Number | None:
     return None
 
 
+_APOSTROPHES = "'\u2019"
+
+
 def normalise_text(text: str, *, case_sensitive: bool = False) -> str:
-    """Lower-case (unless case-sensitive), turn punctuation into spaces, collapse white space."""
-    table = str.maketrans({c: " " for c in string.punctuation if c not in "'"})
-    out = " ".join(text.translate(table).replace("'", "").split())
+    """Lower-case (unless case-sensitive), drop apostrophes, turn other punctuation into spaces, collapse white space.
+
+    Punctuation and symbols are recognised by Unicode category, so curly quotes and dashes from phone
+    keyboards are treated like their ASCII forms.
+    """
+    chars = (
+        "" if c in _APOSTROPHES else " " if unicodedata.category(c)[0] in "PS" else c
+        for c in unicodedata.normalize("NFKC", text)
+    )
+    out = " ".join("".join(chars).split())
     return out if case_sensitive else out.lower()
 
 
 def choice_index(item: MultipleChoiceItem, answer: str) -> int | None:
-    """Which choice an answer names: its letter (a, b, ...), its number (1, 2, ...), or its text."""
+    """Which choice an answer names: its exact text, its letter (a, b, ...), its number (1, 2, ...), or its text
+    up to punctuation.
+
+    The exact text wins over position, so answering "3" picks the choice reading "3", and "-1/2" is not
+    taken for "1/2".
+    """
+    exact = " ".join(answer.split()).casefold()
+    for i, choice in enumerate(item.choices):
+        if " ".join(choice.text.split()).casefold() == exact:
+            return i
     s = answer.strip().rstrip(").").strip()
-    if len(s) == 1 and s.isalpha() and ord(s.lower()) - ord("a") < len(item.choices):
+    if len(s) == 1 and "a" <= s.lower() <= "z" and ord(s.lower()) - ord("a") < len(item.choices):
         return ord(s.lower()) - ord("a")
-    if s.isdigit() and 1 <= int(s) <= len(item.choices):
+    if s.isascii() and s.isdigit() and 1 <= int(s) <= len(item.choices):
         return int(s) - 1
     wanted = normalise_text(answer)
-    for i, choice in enumerate(item.choices):
-        if normalise_text(choice.text) == wanted:
-            return i
-    return None
+    matches = [i for i, choice in enumerate(item.choices) if normalise_text(choice.text) == wanted]
+    return matches[0] if len(matches) == 1 else None
 
 
 def grade_multiple_choice(item: MultipleChoiceItem, answer: str) -> Grade:
@@ -103,7 +123,13 @@ def expected_number(item: NumericItem, instance: ItemInstance | None) -> Number:
         return Number(v, v.numerator, v.denominator) if v.denominator != 1 else Number(v)
     if item.answer is None:
         raise ValueError(f"item {item.id} has neither an answer nor a template")
-    parsed = parse_number(str(item.answer)) if isinstance(item.answer, str) else Number(Fraction(item.answer))
+    if isinstance(item.answer, str):
+        parsed = parse_number(item.answer)
+    elif math.isfinite(item.answer):
+        # YAML reads 0.1 as a float; str() gives its shortest form, so the key is exactly 1/10, not the binary value.
+        parsed = Number(Fraction(str(item.answer)))
+    else:
+        parsed = None
     if parsed is None:
         raise ValueError(f"item {item.id}: answer {item.answer!r} is not a number")
     return parsed
@@ -117,8 +143,10 @@ def _strip_units(item: NumericItem, answer: str) -> tuple[str, bool]:
     unit = item.units.lower()
     lowered = s.lower()
     for form in (unit + "s", unit):
-        if lowered.endswith(form):
-            return s[: len(s) - len(form)].strip(), True
+        rest = s[: len(s) - len(form)].rstrip()
+        # "5 cm" must not pass as "5 c" + "m": what is left must not end in a letter.
+        if lowered.endswith(form) and not (rest and rest[-1].isalpha()):
+            return rest, True
     has_letters = bool(re.search(r"[a-zA-Z]\s*$", s))
     return s, not has_letters
 
@@ -132,12 +160,14 @@ def grade_numeric(item: NumericItem, answer: str, instance: ItemInstance | None 
         return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None)
     key = expected_number(item, instance)
     if key.numerator is not None and key.denominator is not None and not item.allow_equivalent:
-        same = given.numerator == key.numerator and given.denominator == key.denominator
+        same = given.value == key.value and (given.numerator, given.denominator, given.whole) == (
+            key.numerator, key.denominator, key.whole)
         if given.value == key.value and not same:
             return Grade(False, "That is equal in value, but the question asks for it in a particular form.")
         return _numeric(same, item, given)
     if item.tolerance > 0:
-        close = abs(float(given.value) - float(key.value)) <= item.tolerance + 1e-12
+        # Exact: str() reads the tolerance as written (0.1, not its binary value); no float overflow on 1e999.
+        close = abs(given.value - key.value) <= Fraction(str(item.tolerance))
     else:
         close = given.value == key.value
     if close and item.require_lowest_terms and not given.in_lowest_terms:

@@ -16,6 +16,7 @@ Value = Fraction | bool
 
 MAX_EXPONENT = 64
 MAX_MAGNITUDE = Fraction(10) ** 30
+MAX_DENOMINATOR = 10**30
 
 
 class ExpressionError(ValueError):
@@ -76,8 +77,9 @@ def parse(source: str) -> ast.Expression:
         raise ExpressionError("expression is longer than 500 characters")
     try:
         tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"syntax error in {source!r}: {exc.msg}") from None
+    except (SyntaxError, ValueError) as exc:
+        reason = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise ExpressionError(f"syntax error in {source!r}: {reason}") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -87,6 +89,8 @@ def parse(source: str) -> ast.Expression:
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
                 raise ExpressionError(f"only numbers are allowed as constants, not {node.value!r}")
+            if (isinstance(node.value, float) and not math.isfinite(node.value)) or abs(node.value) > MAX_MAGNITUDE:
+                raise ExpressionError("a number in the expression is too large (the limit is 10**30)")
         elif not isinstance(
             node,
             ast.Expression | ast.BinOp | ast.UnaryOp | ast.BoolOp | ast.Compare | ast.Name | ast.Load
@@ -97,6 +101,8 @@ def parse(source: str) -> ast.Expression:
             raise ExpressionError(f"operator {type(node).__name__} is not allowed")
         if isinstance(node, ast.unaryop) and isinstance(node, ast.Invert):
             raise ExpressionError("operator ~ is not allowed")
+        if isinstance(node, ast.cmpop) and type(node) not in _COMPARE:
+            raise ExpressionError(f"comparison {type(node).__name__} is not allowed; use < <= > >= == !=")
     return tree
 
 
@@ -129,8 +135,12 @@ def _eval(node: ast.expr, env: Mapping[str, Value]) -> Value:
             return not value
         return -_num(value) if isinstance(node.op, ast.USub) else _num(value)
     if isinstance(node, ast.BoolOp):
-        values = [_eval(v, env) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        # Short-circuit like Python, so `b != 0 and a / b > 1` is safe.
+        decisive = isinstance(node.op, ast.Or)  # a true operand decides `or`, a false one decides `and`
+        for operand in node.values:
+            if bool(_eval(operand, env)) is decisive:
+                return decisive
+        return not decisive
     if isinstance(node, ast.Compare):
         left = _num(_eval(node.left, env))
         for op, right_node in zip(node.ops, node.comparators, strict=True):
@@ -145,8 +155,10 @@ def _eval(node: ast.expr, env: Mapping[str, Value]) -> Value:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         args = tuple(_num(_eval(a, env)) for a in node.args)
         try:
-            return FUNCTIONS[node.func.id](*args)
-        except TypeError as exc:
+            return _bounded(FUNCTIONS[node.func.id](*args))
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError) as exc:  # wrong number of arguments, min() of nothing
             raise ExpressionError(f"{node.func.id}(): {exc}") from None
     raise ExpressionError(f"{type(node).__name__} is not allowed in expressions")
 
@@ -162,6 +174,11 @@ def _binary(op: ast.operator, left: Fraction, right: Fraction) -> Fraction:
         if isinstance(op, ast.Div | ast.FloorDiv | ast.Mod) and right == 0:
             raise ExpressionError("division by zero")
         result = _BINARY[type(op)](left, right)
-    if abs(result) > MAX_MAGNITUDE:
+    return _bounded(result)
+
+
+def _bounded(value: Fraction) -> Fraction:
+    """`value`, unless it is too large or too finely divided (keeps every later step fast)."""
+    if abs(value) > MAX_MAGNITUDE or value.denominator > MAX_DENOMINATOR:
         raise ExpressionError("a value grew too large")
-    return result
+    return value

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -77,7 +78,7 @@ def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
         problems.append(Problem(shown, f"cannot read the file: {exc.strerror}", "check permissions"))
         return None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a leading byte-order mark (some Windows editors) is dropped
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         problems.append(
@@ -90,30 +91,69 @@ def _parse_yaml(text: str, shown: str, problems: list[Problem]) -> tuple[Any, ya
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except yaml.reader.ReaderError as exc:  # a control character: YAML gives its position, not a line
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problems.append(Problem(shown, f"YAML syntax error: {exc.reason} (character U+{char:04X})",
+                                "remove the control character", text[: exc.position].count("\n") + 1))
+        return None, None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        problems.append(Problem(shown, f"YAML syntax error: {reason}", "fix the indentation or quoting", line))
+        where = mark.line + 1 if mark is not None else None
+        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        problems.append(Problem(shown, f"YAML syntax error: {reason}", "fix the indentation or quoting", where))
         return None, None
+    except RecursionError:
+        problems.append(Problem(shown, "YAML is nested too deeply", "flatten the structure (README: course format)"))
+        return None, None
+    for key, line in _duplicate_keys(node):
+        problems.append(Problem(shown, f"duplicate key {key!r}: YAML would silently keep only the last one",
+                                "remove or rename one of them", line, key))
     if not isinstance(data, dict):
         problems.append(Problem(shown, "expected a mapping of fields at the top level", "see README: course format"))
         return None, None
     return data, node
 
 
+def _duplicate_keys(root: yaml.Node | None) -> list[tuple[str, int]]:
+    """Keys that appear twice in one mapping, with the line of the repeat."""
+    found: list[tuple[str, int]] = []
+    todo = [root] if root is not None else []
+    seen_nodes: set[int] = set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen_nodes:  # aliases can make the graph cyclic
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        found.append((str(key.value), key.start_mark.line + 1))
+                    keys.add(key.value)
+                todo.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+    return sorted(found, key=lambda f: f[1])
+
+
 def line_of(node: yaml.Node | None, loc: Iterable[int | str]) -> int | None:
-    """The YAML line of the value at a pydantic-style location (union tags in the path are skipped)."""
+    """The YAML line of the field at a pydantic-style location (union tags in the path are skipped).
+
+    For a mapping entry this is the line of its key, so `template:` is named rather than the first line under it.
+    """
     if node is None:
         return None
+    line = node.start_mark.line
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if str(k.value) == str(key)), None)
+            found = next(((k, v) for k, v in node.value if str(k.value) == str(key)), None)
             if found is not None:
-                node = found
+                line, node = found[0].start_mark.line, found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
-    return node.start_mark.line + 1
+            line = node.start_mark.line
+    return line + 1
 
 
 def _hint(err: Any) -> str:
@@ -126,6 +166,8 @@ def _hint(err: Any) -> str:
         return f"set kind to one of: {KINDS}"
     if kind == "string_pattern_mismatch":
         return "use lowercase letters, digits, '-' and '_' only"
+    if kind == "string_type":
+        return 'write text; put values YAML reads as numbers or yes/no in quotes, e.g. "3/4" or "12"'
     return "see README: course format"
 
 
@@ -197,28 +239,35 @@ def _check_course(course: CourseFile, node: yaml.Node | None, shown: str) -> lis
     return problems
 
 
-def _check_item(item: Item, shown: str, line: int | None, field: str) -> list[Problem]:
+def _check_item(item: Item, shown: str, node: yaml.Node | None, index: int) -> list[Problem]:
+    """Problems of one item, each pointing at the line and field of the item's part that is wrong."""
     problems: list[Problem] = []
 
-    def add(message: str, hint: str) -> None:
-        problems.append(Problem(shown, f"item {item.id!r}: {message}", hint, line, field))
+    def add(message: str, hint: str, *part: str | int) -> None:
+        loc = ("items", index, *part)
+        field = ".".join(str(p) for p in loc)
+        problems.append(Problem(shown, f"item {item.id!r}: {message}", hint, line_of(node, loc), field))
 
     if isinstance(item, MultipleChoiceItem):
         correct = sum(c.correct for c in item.choices)
         if correct == 0:
-            add("the answer is not among the choices (no choice is marked correct)", "mark one choice correct: true")
+            add("the answer is not among the choices (no choice is marked correct)", "mark one choice correct: true",
+                "choices")
         elif correct > 1:
-            add(f"{correct} choices are marked correct", "mark exactly one choice correct: true")
+            add(f"{correct} choices are marked correct", "mark exactly one choice correct: true", "choices")
         texts = [c.text.strip().lower() for c in item.choices]
         if len(set(texts)) != len(texts):
-            add("two choices have the same text", "make every choice different")
+            add("two choices have the same text", "make every choice different", "choices")
     elif isinstance(item, NumericItem):
         if (item.answer is None) == (item.template is None):
             add("needs exactly one of answer or template", "give a fixed answer, or a template with an answer")
         elif isinstance(item.answer, str) and parse_number(item.answer) is None:
-            add(f"answer {item.answer!r} is not a number", 'write a number, a fraction "3/4" or a mixed "1 1/2"')
+            add(f"answer {item.answer!r} is not a number", 'write a number, a fraction "3/4" or a mixed "1 1/2"',
+                "answer")
+        elif isinstance(item.answer, float) and not math.isfinite(item.answer):
+            add(f"answer {item.answer} is not a finite number", "write an ordinary number", "answer")
         if item.template is not None:
-            problems.extend(_check_template(item, add))
+            _check_template(item, add)
     elif isinstance(item, ShortTextItem):
         if not item.accepted and not item.pattern:
             add("has no accepted answers and no pattern", "list accepted answers or give a pattern")
@@ -226,36 +275,46 @@ def _check_item(item: Item, shown: str, line: int | None, field: str) -> list[Pr
             try:
                 re.compile(item.pattern)
             except re.error as exc:
-                add(f"pattern is not a valid regular expression: {exc}", "fix the pattern")
+                add(f"pattern is not a valid regular expression: {exc}", "fix the pattern", "pattern")
     elif isinstance(item, FreeResponseItem) and item.pass_points and item.pass_points > len(item.rubric):
         add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
-            "lower pass_points or add rubric points")
+            "lower pass_points or add rubric points", "pass_points")
     return problems
 
 
-def _check_template(item: NumericItem, add: Any) -> list[Problem]:
+def _check_template(item: NumericItem, add: Callable[..., None]) -> None:
+    """Every expression must parse and use known names; then a few instances must come out."""
     template = item.template
     assert template is not None
-    defined = set(template.params)
-    expressions = [(f"derived {name}", src) for name, src in template.derived.items()]
-    expressions += [("constraint", c) for c in template.constraints] + [("answer", template.answer)]
-    for what, source in expressions:
+    defined = set(template.params) | set(template.derived)
+    expressions: list[tuple[str, str, tuple[str | int, ...]]] = [
+        (f"derived {name}", src, ("template", "derived", name)) for name, src in template.derived.items()
+    ]
+    expressions += [("constraint", c, ("template", "constraints", i)) for i, c in enumerate(template.constraints)]
+    expressions.append(("answer", template.answer, ("template", "answer")))
+    broken = False
+    for what, source, part in expressions:
         try:
-            unknown = expr.names(source) - defined - set(template.derived)
+            unknown = expr.names(source) - defined
         except expr.ExpressionError as exc:
             add(f"template {what} {source!r}: {exc}", "use numbers, parameters, + - * / // % **, comparisons, "
-                "and/or/not, and gcd, lcm, min, max, abs, frac")
-            return []
+                "and/or/not, and gcd, lcm, min, max, abs, frac", *part)
+            broken = True
+            continue
         if unknown:
             add(f"template {what} {source!r} uses unknown name(s) {', '.join(sorted(unknown))}",
-                "define them under params or derived")
-            return []
+                "define them under params or derived", *part)
+            broken = True
+    if broken:
+        return
     try:
         for seed in range(10):
             instantiate(item, seed)
     except TemplateError as exc:
-        add(f"template fails: {exc}", "fix the template's expressions or ranges")
-    return []
+        message = str(exc)
+        part = ("prompt",) if "the prompt uses" in message else (
+            ("template", "answer") if message.startswith(("answer expression", "the answer")) else ("template",))
+        add(f"template fails: {message}", "fix the template's expressions or ranges", *part)
 
 
 def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) -> dict[str, list[Item]]:
@@ -280,12 +339,12 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
             problems.append(Problem(shown, f"file is named {path.stem!r} but holds skill {bank.skill!r}",
                                     f"rename the file to items/{bank.skill}.yaml", line_of(node, ("skill",)), "skill"))
         for i, item in enumerate(bank.items):
-            line, field = line_of(node, ("items", i)), f"items.{i}"
             if item.id in seen_ids:
                 problems.append(Problem(shown, f"duplicate item id {item.id!r} (also in {seen_ids[item.id]})",
-                                        "give every item in the course a unique id", line, f"{field}.id"))
+                                        "give every item in the course a unique id",
+                                        line_of(node, ("items", i, "id")), f"items.{i}.id"))
             seen_ids[item.id] = shown
-            problems.extend(_check_item(item, shown, line, field))
+            problems.extend(_check_item(item, shown, node, i))
         items_by_skill.setdefault(bank.skill, []).extend(bank.items)
     return items_by_skill
 
@@ -323,10 +382,12 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
     course_path = root / "course.yaml"
     shown = _rel(course_path, root)
     if not root.is_dir():
-        return None, [Problem(str(root), "not a folder", "give the path of a course folder")]
+        message = "not a folder" if root.exists() else "no such folder"
+        return None, [Problem(str(root), message, "give the path of a course folder (the one holding course.yaml)")]
     if not course_path.is_file():
         return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")]
     course: CourseFile | None = None
+    node: yaml.Node | None = None
     text = read_text(course_path, shown, problems)
     if text is not None:
         data, node = _parse_yaml(text, shown, problems)
@@ -339,19 +400,20 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
     sources = _load_sources(root, skill_ids, problems)
     if course is None:
         return None, problems
-    for skill in course.skills:
+    for i, skill in enumerate(course.skills):
         bank = items.get(skill.id, [])
         forms = {item.form for item in bank}
         where = f"items/{skill.id}.yaml"
+        line, field = line_of(node, ("skills", i, "id")), f"skills.{i}.id"
         if len(bank) < MIN_ITEMS:
             problems.append(Problem(shown, f"skill {skill.id!r} has {len(bank)} items; at least {MIN_ITEMS} needed",
-                                    f"add items to {where}", None, "skills"))
+                                    f"add items to {where}", line, field))
         if len(forms) < MIN_FORMS:
             problems.append(Problem(shown, f"skill {skill.id!r} has {len(forms)} form(s); at least {MIN_FORMS} needed",
-                                    f"give items in {where} at least two different `form` labels", None, "skills"))
+                                    f"give items in {where} at least two different `form` labels", line, field))
         if not any(skill.id in s.skills for s in sources):
             problems.append(Problem(shown, f"skill {skill.id!r} has no source material",
-                                    "add a file under sources/ whose front matter lists this skill", None, "skills"))
+                                    "add a file under sources/ whose front matter lists this skill", line, field))
     if problems:
         return None, problems
     return (

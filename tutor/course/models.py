@@ -156,7 +156,7 @@ class NumericItem(ItemBase):
     answer: float | str | None = Field(
         None, description='a number, or an exact fraction or mixed number as text ("3/4", "1 1/2")'
     )
-    tolerance: float = Field(0.0, ge=0, description="absolute tolerance")
+    tolerance: float = Field(0.0, ge=0, allow_inf_nan=False, description="absolute tolerance")
     units: str | None = Field(None, description="optional unit the learner may write after the number")
     allow_equivalent: bool = Field(True, description="accept 2/4 for 1/2")
     require_lowest_terms: bool = Field(False, description="a fraction answer must be fully simplified")

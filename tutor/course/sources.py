@@ -18,13 +18,28 @@ from tutor.course.problems import ContentError, Problem
 
 _HEADING = re.compile(r"^(#{1,3})\s+(.+?)\s*#*\s*$")
 _DIRECTIVE = re.compile(r"^\s*<!--\s*(\{.*\})\s*-->\s*$")
+_DIRECTIVE_LIKE = re.compile(r"^\s*<!--\s*\{")
+
+
+def _key_line(raw: str, key: str, line: int) -> int:
+    """The line of `key:` inside front matter starting at `line` (or `line` itself when not found)."""
+    for offset, text in enumerate(raw.splitlines()):
+        if re.match(rf"\s*{re.escape(key)}\s*:", text):
+            return line + offset
+    return line
 
 
 def _meta(raw: str, file: str, line: int, problems: list[Problem]) -> SourceMeta:
     try:
         data: Any = yaml.safe_load(raw) or {}
     except yaml.YAMLError as exc:
-        problems.append(Problem(file, f"front matter/directive is not valid YAML: {exc}", "fix the YAML", line))
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        where = line + mark.line if mark is not None else line
+        problems.append(Problem(file, f"front matter/directive is not valid YAML: {reason}", "fix the YAML", where))
+        return SourceMeta()
+    except RecursionError:
+        problems.append(Problem(file, "front matter/directive is nested too deeply", "fix the YAML", line))
         return SourceMeta()
     try:
         return SourceMeta.model_validate(data)
@@ -35,7 +50,8 @@ def _meta(raw: str, file: str, line: int, problems: list[Problem]) -> SourceMeta
                 "use one of: definition, worked_example, analogy, step_by_step, common_mistakes, visual, "
                 "scenario, summary" if field == "style" else "see the course format in README.md"
             )
-            problems.append(Problem(file, err["msg"], hint, line, field))
+            key_line = _key_line(raw, str(err["loc"][0]), line) if err["loc"] else line
+            problems.append(Problem(file, err["msg"], hint, key_line, field))
         return SourceMeta()
 
 
@@ -93,6 +109,11 @@ def parse_markdown(text: str, file: str) -> list[SourceSection]:
                 meta = base.model_copy(update=override.model_dump(exclude_none=True))
                 i += 1
         else:
+            if _DIRECTIVE_LIKE.match(line):
+                problems.append(Problem(
+                    file, "this section directive is ignored: it must be a complete `<!-- {...} -->` on the line "
+                    "right after a heading", "move it to the line right after its heading, or fix the comment", i + 1,
+                ))
             body.append(line)
         i += 1
     flush()

@@ -42,7 +42,9 @@ def show(value: Fraction | bool) -> str:
 
 
 def draw(template: Template, rng: random.Random) -> dict[str, Fraction]:
-    """Draw parameters (and derived values) that satisfy every constraint, or raise TemplateError."""
+    """Draw parameters (and derived values) that satisfy every constraint and give an answer, or raise
+    TemplateError. Draws that divide by zero anywhere are drawn again."""
+    divided_by_zero = 0
     for _ in range(MAX_DRAWS):
         values: dict[str, Fraction] = {}
         for name, spec in template.params.items():
@@ -51,15 +53,24 @@ def draw(template: Template, rng: random.Random) -> dict[str, Fraction]:
             else:
                 assert spec.min is not None and spec.max is not None
                 values[name] = Fraction(rng.randrange(spec.min, spec.max + 1, spec.step))
+        stage = ""
         try:
             for name, source in template.derived.items():
                 values[name] = _number(expr.evaluate(source, values), f"derived value {name!r}")
             if all(expr.evaluate(c, values) for c in template.constraints):
+                stage = "answer expression: "
+                expr.evaluate(template.answer, values)  # a draw whose answer divides by zero is drawn again
                 return values
         except expr.ExpressionError as exc:
             if "division by zero" not in str(exc):
-                raise TemplateError(str(exc)) from None
-    raise TemplateError(f"no parameters satisfied the constraints in {MAX_DRAWS} draws; widen the ranges")
+                raise TemplateError(stage + str(exc)) from None
+            divided_by_zero += 1
+    if divided_by_zero == MAX_DRAWS:
+        raise TemplateError(f"every one of {MAX_DRAWS} draws divided by zero; keep divisors away from 0")
+    raise TemplateError(
+        f"no parameters satisfied the constraints ({'; '.join(template.constraints)}) in {MAX_DRAWS} draws; "
+        "widen the ranges or relax the constraints"
+    )
 
 
 def _number(value: Fraction | bool, what: str) -> Fraction:
