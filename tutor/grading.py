@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -84,29 +85,30 @@ def normalise_text(text: str, *, case_sensitive: bool = False) -> str:
     return out if case_sensitive else out.lower()
 
 
-def choice_index(item: MultipleChoiceItem, answer: str) -> int | None:
-    """Which choice an answer names: its exact text, its letter (a, b, ...), its number (1, 2, ...), or its text
-    up to punctuation.
+def choice_index(item: MultipleChoiceItem, answer: str, order: Sequence[int] = ()) -> int | None:
+    """Which choice (index into item.choices) an answer names: its exact text, its letter (a, b, ...) or number
+    (1, 2, ...) in the order shown (`order`, default as authored), or its text up to punctuation.
 
     The exact text wins over position, so answering "3" picks the choice reading "3", and "-1/2" is not
     taken for "1/2".
     """
+    shown = list(order) or list(range(len(item.choices)))
     exact = " ".join(answer.split()).casefold()
     for i, choice in enumerate(item.choices):
         if " ".join(choice.text.split()).casefold() == exact:
             return i
     s = answer.strip().rstrip(").").strip()
-    if len(s) == 1 and "a" <= s.lower() <= "z" and ord(s.lower()) - ord("a") < len(item.choices):
-        return ord(s.lower()) - ord("a")
-    if s.isascii() and s.isdigit() and 1 <= int(s) <= len(item.choices):
-        return int(s) - 1
+    if len(s) == 1 and "a" <= s.lower() <= "z" and ord(s.lower()) - ord("a") < len(shown):
+        return shown[ord(s.lower()) - ord("a")]
+    if s.isascii() and s.isdigit() and 1 <= int(s) <= len(shown):
+        return shown[int(s) - 1]
     wanted = normalise_text(answer)
     matches = [i for i, choice in enumerate(item.choices) if normalise_text(choice.text) == wanted]
     return matches[0] if len(matches) == 1 else None
 
 
-def grade_multiple_choice(item: MultipleChoiceItem, answer: str) -> Grade:
-    index = choice_index(item, answer)
+def grade_multiple_choice(item: MultipleChoiceItem, answer: str, order: Sequence[int] = ()) -> Grade:
+    index = choice_index(item, answer, order)
     if index is None:
         letters = ", ".join(chr(ord("A") + i) for i in range(len(item.choices)))
         return Grade(False, f"Please pick one of the choices ({letters}).", None)
@@ -194,7 +196,7 @@ def grade_short_text(item: ShortTextItem, answer: str) -> Grade:
 def grade_objective(item: Item, answer: str, instance: ItemInstance | None = None) -> Grade:
     """Grade an answer to a multiple-choice, numeric or short-text item."""
     if isinstance(item, MultipleChoiceItem):
-        return grade_multiple_choice(item, answer)
+        return grade_multiple_choice(item, answer, instance.choice_order if instance else ())
     if isinstance(item, NumericItem):
         return grade_numeric(item, answer, instance)
     if isinstance(item, ShortTextItem):

@@ -323,3 +323,52 @@ def test_free_response_is_not_graded_here() -> None:
     )
     with pytest.raises(TypeError, match="rubric"):
         grade_objective(item, "anything")
+
+
+# ---------------------------------------------------------------- shuffled choices
+
+
+def _mc_three() -> Any:
+    from tutor.course.models import MultipleChoiceItem
+
+    return MultipleChoiceItem.model_validate(
+        {
+            "id": "mc-shuffle",
+            "kind": "multiple_choice",
+            "form": "A",
+            "prompt": "Pick the right one",
+            "choices": [
+                {"text": "right", "correct": True},
+                {"text": "wrong one", "misconception": "tag-one"},
+                {"text": "wrong two", "misconception": "tag-two"},
+                {"text": "wrong three"},
+            ],
+        }
+    )
+
+
+def test_choice_order_is_seeded_and_varies_across_seeds() -> None:
+    from tutor.course.templates import instantiate
+
+    item = _mc_three()
+    assert instantiate(item, 7).choice_order == instantiate(item, 7).choice_order
+    orders = {instantiate(item, seed).choice_order for seed in range(40)}
+    assert len(orders) > 5
+    firsts = {order[0] for order in orders}
+    assert firsts == {0, 1, 2, 3}  # the correct choice is not always shown first
+
+
+def test_letter_answers_follow_the_shown_order() -> None:
+    from tutor.course.templates import instantiate
+    from tutor.grading import grade_objective
+
+    item = _mc_three()
+    for seed in range(20):
+        instance = instantiate(item, seed)
+        shown = instance.shown_choices(item)
+        letter_of_right = "abcd"[shown.index("right")]
+        assert grade_objective(item, letter_of_right, instance).correct
+        wrong_letter = "abcd"[shown.index("wrong two")]
+        grade = grade_objective(item, wrong_letter.upper(), instance)
+        assert not grade.correct and grade.misconception == "tag-two"
+        assert grade_objective(item, str(shown.index("right") + 1), instance).correct

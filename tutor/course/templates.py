@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from tutor.course import expr
-from tutor.course.models import Item, NumericItem, Template
+from tutor.course.models import Item, MultipleChoiceItem, NumericItem, Template
 
 MAX_DRAWS = 2000
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -32,6 +32,14 @@ class ItemInstance:
     prompt: str
     params: dict[str, str] = field(default_factory=dict)
     answer: Fraction | None = None
+    choice_order: tuple[int, ...] = ()
+    """For multiple choice: the order the choices are shown in (indexes into item.choices), seeded."""
+
+    def shown_choices(self, item: Item) -> list[str]:
+        """The choices' texts in the order the learner sees them."""
+        if not isinstance(item, MultipleChoiceItem):
+            return []
+        return [item.choices[i].text for i in self.choice_order or range(len(item.choices))]
 
 
 def show(value: Fraction | bool) -> str:
@@ -93,6 +101,11 @@ def render(prompt: str, values: dict[str, Fraction]) -> str:
 
 def instantiate(item: Item, seed: int) -> ItemInstance:
     """The instance of `item` for `seed`: the same seed always gives the same instance."""
+    if isinstance(item, MultipleChoiceItem):
+        order = list(range(len(item.choices)))
+        random.Random(seed).shuffle(order)
+        return ItemInstance(item_id=item.id, kind=item.kind, form=item.form, prompt=item.prompt,
+                            choice_order=tuple(order))
     template = item.template if isinstance(item, NumericItem) else None
     if template is None:
         return ItemInstance(item_id=item.id, kind=item.kind, form=item.form, prompt=item.prompt)
