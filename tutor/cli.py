@@ -13,6 +13,9 @@ from tutor.settings import Settings
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     paths = [Path(p) for p in args.paths] or discover_courses(settings.content_dir)
+    if not paths:
+        print(f"no course folders (with a course.yaml) under {settings.content_dir}; give a course folder's path")
+        return 1
     status = 0
     for path in paths:
         problems = validate_course(path)
@@ -26,6 +29,128 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate every course under the content dir and load its sources into the passage store."""
+    from tutor.retrieval import ingest_course, open_store
+
+    courses = discover_courses(settings.content_dir)
+    if not courses:
+        print(f"no courses under {settings.content_dir}", file=sys.stderr)
+        return 1
+    store = open_store(settings)
+    status = 0
+    for path in courses:
+        problems = validate_course(path)
+        if problems:
+            status = 1
+            print(f"{path}: not loaded, {len(problems)} problem(s); run `tutor content validate {path}`")
+            continue
+        report = ingest_course(store, path)
+        print(f"{path}: {report}")
+    return status
+
+
+def _course_of(path: Path, settings: Settings) -> str | None:
+    """The course a path belongs to when it lies inside <content dir>/<course>/, else None."""
+    from tutor.retrieval.ingest import course_id
+
+    root = settings.content_dir.resolve()
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return None
+    return course_id(root / parts[0]) if parts and (root / parts[0] / "course.yaml").is_file() else None
+
+
+def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest files or folders (Markdown, text, HTML, PDF) into a course's passage store."""
+    from tutor.retrieval import EmbeddingModelError, StoreError, ingest_paths, open_store
+
+    paths = [Path(p) for p in args.paths]
+    course = args.course
+    if course is None:
+        found = {_course_of(p, settings) for p in paths}
+        if len(found) != 1 or None in found:
+            print("cannot tell the course from the path(s); give --course ID", file=sys.stderr)
+            return 2
+        course = found.pop()
+    try:
+        store = open_store(settings)
+        report = ingest_paths(
+            store, paths, course=course, skills=args.skill or None, progress=not args.quiet,
+            max_bytes=int(args.max_mb * 1024 * 1024),
+        )
+    except (StoreError, EmbeddingModelError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for result in report.files:
+        print(result)
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_content_list(args: argparse.Namespace, settings: Settings) -> int:
+    """One line per source file in the passage store: course, chunks, skills, styles."""
+    from tutor.retrieval import StoreError, open_store
+
+    try:
+        sources = open_store(settings).list_sources(args.course)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if not sources:
+        print("the passage store is empty" + (f" for course {args.course}" if args.course else ""))
+        return 0
+    for s in sources:
+        print(f"{s.course:<16} {s.source:<40} {s.chunks:>4} chunks  skills: {', '.join(s.skills) or '-'}  "
+              f"styles: {', '.join(s.styles) or '-'}  ({s.origin})")
+    print(f"{sum(s.chunks for s in sources)} chunks in {len(sources)} source(s)")
+    return 0
+
+
+def cmd_content_remove(args: argparse.Namespace, settings: Settings) -> int:
+    """Remove source files (or a whole course, or everything with --all) from the passage store."""
+    from tutor.retrieval import StoreError, open_store
+
+    if args.all == bool(args.course):
+        print("give --course ID [SOURCE ...] or --all", file=sys.stderr)
+        return 2
+    try:
+        store = open_store(settings)
+        if args.all:
+            print(f"removed {store.remove()} chunk(s)")
+            return 0
+        known = {s.source for s in store.list_sources(args.course)}
+        missing = [s for s in args.sources if s not in known]
+        for source in missing:
+            print(f"not in course {args.course}: {source} (see `tutor content list --course {args.course}`)")
+        removed = store.remove(args.course, args.sources or None)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"removed {removed} chunk(s) from course {args.course}")
+    return 1 if missing else 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from tutor.chat import run_chat
+    from tutor.session import LearnerIdError, Tutor, normalise_learner_id
+
+    try:
+        learner = normalise_learner_id(args.learner)
+    except LearnerIdError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    tutor = Tutor(settings)
+    try:
+        if args.course not in tutor.courses:
+            print(f"no course {args.course!r}; available: {', '.join(sorted(tutor.courses))}", file=sys.stderr)
+            return 2
+        return run_chat(tutor, args.course, learner)
+    finally:
+        tutor.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tutor", description="Mastery Tutor: learn a skill until you master it.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +160,28 @@ def build_parser() -> argparse.ArgumentParser:
     validate = content_commands.add_parser("validate", help="check course folders and list every problem")
     validate.add_argument("paths", nargs="*", help="course folders (default: every course under the content dir)")
     validate.set_defaults(func=cmd_validate)
+    load = content_commands.add_parser("load", help="validate every course and load its sources into the store")
+    load.set_defaults(func=cmd_load)
+    add = content_commands.add_parser("add", help="add Markdown, text, HTML or PDF material to a course's passages")
+    add.add_argument("paths", nargs="+", help="files or folders (folders are searched recursively)")
+    add.add_argument("--course", help="course id (default: the course folder the paths are in)")
+    add.add_argument("--skill", action="append", help="skill id for files that name none (repeatable)")
+    add.add_argument("--max-mb", type=float, default=5.0, help="skip files larger than this (default 5)")
+    add.add_argument("--quiet", action="store_true", help="no progress bar")
+    add.set_defaults(func=cmd_content_add)
+    listing = content_commands.add_parser("list", help="list the source files in the passage store")
+    listing.add_argument("--course", help="only this course")
+    listing.set_defaults(func=cmd_content_list)
+    remove = content_commands.add_parser("remove", help="remove source files or a course from the passage store")
+    remove.add_argument("sources", nargs="*", help="source names shown by `content list` (default: the whole course)")
+    remove.add_argument("--course", help="course id")
+    remove.add_argument("--all", action="store_true", help="empty the whole passage store")
+    remove.set_defaults(func=cmd_content_remove)
+
+    chat = commands.add_parser("chat", help="learn in the terminal (reads one message per line when piped)")
+    chat.add_argument("--course", required=True, help="course id, e.g. fractions")
+    chat.add_argument("--learner", required=True, help="your learner name; the same name resumes your session")
+    chat.set_defaults(func=cmd_chat)
     return parser
 
 

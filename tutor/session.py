@@ -6,6 +6,7 @@ can close the app and continue exactly where they were, even mid-question.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
@@ -109,7 +111,7 @@ class Tutor:
             raise KeyError(f"no course {course_id!r}; available: {', '.join(sorted(self.courses))}")
         return self.courses[course_id]
 
-    def _config(self, learner_id: str, course_id: str) -> dict[str, Any]:
+    def _config(self, learner_id: str, course_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": f"{learner_id}:{course_id}"}, "recursion_limit": RECURSION_LIMIT}
 
     def _context(self, learner_id: str, course_id: str) -> Context:
@@ -121,11 +123,9 @@ class Tutor:
                 learner_id=learner_id, course_id=course_id, purpose=method, provider="fallback",
                 model="offline", fallback_reason=reason, created_at=self.clock(),
             )
-            try:
+            with contextlib.suppress(RuntimeError):  # outside a graph run there is no stream to tell
                 get_stream_writer()({"type": "notice", "text": "The language model did not answer; "
                                      "this reply comes from the offline tutor."})
-            except RuntimeError:
-                pass
 
         return Context(
             course=self.course(course_id),
@@ -136,18 +136,18 @@ class Tutor:
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:
-        for chunk in self.graph.stream(
+        yield from self.graph.stream(
             payload,
-            self._config(learner_id, course_id),  # type: ignore[arg-type]
+            self._config(learner_id, course_id),
             context=self._context(learner_id, course_id),
             stream_mode="custom",
-        ):
-            yield chunk  # type: ignore[misc]
+            durability="sync",  # the checkpoint is on disk before the learner sees the reply
+        )
 
     def start(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
         """Start the course for a learner, or do nothing when there is a session to resume."""
         learner_id = normalise_learner_id(learner_id)
-        snapshot = self.graph.get_state(self._config(learner_id, course_id))  # type: ignore[arg-type]
+        snapshot = self.graph.get_state(self._config(learner_id, course_id))
         if snapshot.values and (snapshot.next or snapshot.values.get("complete")):
             return
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
@@ -159,7 +159,7 @@ class Tutor:
         text = text.strip()
         if not text:
             return
-        snapshot = self.graph.get_state(self._config(learner_id, course_id))  # type: ignore[arg-type]
+        snapshot = self.graph.get_state(self._config(learner_id, course_id))
         if not snapshot.next:
             yield from self.start(learner_id, course_id)
             return
@@ -169,7 +169,7 @@ class Tutor:
         learner_id = normalise_learner_id(learner_id)
         course = self.course(course_id)
         values: dict[str, Any] = dict(
-            self.graph.get_state(self._config(learner_id, course_id)).values or {}  # type: ignore[arg-type]
+            self.graph.get_state(self._config(learner_id, course_id)).values or {}
         )
         progress = prog.initial(course, values.get("progress") or {})
         return SessionView(

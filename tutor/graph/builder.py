@@ -13,7 +13,10 @@ from tutor.graph.state import Context, TutorState
 
 
 def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
-    """pick_skill -> explain -> ask -> wait -> grade -> gate -> (pick_skill | remediate -> ask | ask)."""
+    """pick_skill -> explain | remediate -> ask -> wait -> grade -> gate | review -> ask | pick_skill.
+
+    wait also routes to hint, skip, status and answer_question, which come back to wait (or ask, for skip).
+    """
     graph = StateGraph(TutorState, context_schema=Context)
     graph.add_node("pick_skill", nodes.pick_skill)
     graph.add_node("explain", nodes.explain)
@@ -29,7 +32,9 @@ def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     graph.add_node("review", nodes.review)
 
     graph.add_edge(START, "pick_skill")
-    graph.add_conditional_edges("pick_skill", routing.after_pick, {"explain": "explain", "ask": "ask", "__end__": END})
+    graph.add_conditional_edges(
+        "pick_skill", routing.after_pick, {"explain": "explain", "remediate": "remediate", "ask": "ask", "__end__": END}
+    )
     graph.add_edge("explain", "ask")
     graph.add_edge("remediate", "ask")
     graph.add_edge("ask", "wait")
@@ -40,9 +45,12 @@ def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     graph.add_edge("skip", "ask")
     graph.add_conditional_edges("grade", routing.after_grade)
     graph.add_conditional_edges("gate", routing.after_gate)
-    graph.add_conditional_edges("review", routing.after_review)
+    graph.add_edge("review", "pick_skill")
     return graph
 
 
-def compile_graph(checkpointer: BaseCheckpointSaver[Any]) -> CompiledStateGraph[TutorState, Context, TutorState, TutorState]:
+TutorGraph = CompiledStateGraph[TutorState, Context, TutorState, TutorState]
+
+
+def compile_graph(checkpointer: BaseCheckpointSaver[Any]) -> TutorGraph:
     return build_graph().compile(checkpointer=checkpointer)

@@ -19,7 +19,7 @@ from tutor.graph import progress as prog
 from tutor.graph.routing import classify
 from tutor.graph.state import Context, Message, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
-from tutor.mastery import gate, select
+from tutor.mastery import bkt, gate, select
 from tutor.styles import choose_style
 
 Update = dict[str, Any]
@@ -46,7 +46,8 @@ def _emit(runtime: Runtime[Context], message: Message, *, streamed: bool = False
 def _citations(passages: list[PassageLike], cited: tuple[str, ...]) -> list[dict[str, str]]:
     by_id = {p.id: p for p in passages}
     return [
-        {"id": pid, "source": by_id[pid].source, "heading": " > ".join(by_id[pid].heading_path), "text": by_id[pid].text}
+        {"id": pid, "source": by_id[pid].source, "heading": " > ".join(by_id[pid].heading_path),
+         "text": by_id[pid].text}
         for pid in cited
         if pid in by_id
     ]
@@ -72,7 +73,7 @@ def public_item(item: Item, instance: ItemInstance) -> dict[str, Any]:
     """What the learner is shown of an item: never the key, the choices' correctness or feedback."""
     payload: dict[str, Any] = {"item_id": item.id, "kind": item.kind, "form": item.form, "prompt": instance.prompt}
     if isinstance(item, MultipleChoiceItem):
-        payload["choices"] = [c.text for c in item.choices]
+        payload["choices"] = instance.shown_choices(item)
     if isinstance(item, NumericItem) and item.units:
         payload["units"] = item.units
     return payload
@@ -86,7 +87,7 @@ def _item_seed(state: TutorState, item_id: str) -> int:
 
 
 def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """Choose what to work on: the next unmastered skill, a due review, or a step back to a prerequisite."""
+    """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
     progress = prog.initial(course, state.get("progress") or {})
     choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock())
@@ -96,19 +97,21 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
         return {"progress": progress, "complete": True, "pending": None, "messages": _emit(runtime, message),
                 "skill_id": None}
     mode = {"review": "review", "step_back": "step_back"}.get(choice.reason, "learn")
+    reexplain = mode == "learn" and state.get("reexplain_skill") == choice.skill_id
     update: Update = {"progress": progress, "complete": False, "skill_id": choice.skill_id, "mode": mode,
-                      "skipped": [], "avoid_form": None, "hint_level": 0}
-    if mode == "step_back":
-        update["return_to"] = state.get("skill_id")
+                      "return_to": choice.from_skill, "reexplain": reexplain, "skipped": [], "hint_level": 0}
+    if reexplain:
+        update["reexplain_skill"] = None
     skill = course.skill(choice.skill_id)
     intro = {
         "review": f"Time for a quick review of **{skill.title}**.",
         "step_back": f"Let's check a building block first: **{skill.title}**.",
     }.get(mode)
     if mode == "learn" and choice.skill_id != state.get("skill_id"):
-        intro = f"Next skill: **{skill.title}**. Goal: " + "; ".join(skill.objectives)
+        intro = f"Next skill: **{skill.title}**. Goal: " + " ".join(skill.objectives)
     if intro:
-        update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": intro, "skill": choice.skill_id})
+        message = {"role": "tutor", "kind": "status", "text": intro, "skill": choice.skill_id}
+        update["messages"] = _emit(runtime, message)
     return update
 
 
@@ -158,17 +161,13 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         "style": explanation.style,
         "citations": _citations(fresh, explanation.cited),
     }
-    update: Update = {"shown": {**state.get("shown", {}), skill_id: new_shown},
-                      "messages": _emit(runtime, message, streamed=True)}
-    if purpose == "remediate":
-        attempts = state.get("attempts", {}).get(skill_id, [])
-        update["avoid_form"] = attempts[-1]["form"] if attempts else None
-        progress = dict(state.get("progress", {}))
-        entry = dict(progress.get(skill_id, {}))
-        entry["remediations"] = int(entry.get("remediations", 0)) + 1
-        progress[skill_id] = entry  # type: ignore[assignment]
-        update["progress"] = progress
-    return update
+    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    return {
+        "shown": {**state.get("shown", {}), skill_id: new_shown},
+        "messages": _emit(runtime, message, streamed=True),
+        "avoid_form": select.failed_form(history) if purpose == "remediate" else None,
+        "reexplain": False,
+    }
 
 
 def explain(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -212,7 +211,8 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     if handle:
         item = runtime.context.course.item(handle["item_id"])
         if isinstance(item, MultipleChoiceItem):
-            looks_like_answer = choice_index(item, text) is not None
+            order = instantiate(item, int(handle["seed"])).choice_order
+            looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
     intent = classify(text, looks_like_answer=looks_like_answer)
@@ -336,9 +336,9 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
     text = ("✅ " if correct else "❌ ") + feedback
     if item.explanation and not correct:
         text += f"\n\nWorked solution: {item.explanation}"
-    attempt = prog.attempt_record(item, correct=correct, misconception=misconception)
     attempts = dict(state.get("attempts", {}))
-    attempts[skill_id] = [*attempts.get(skill_id, []), attempt]
+    attempt = gate.Attempt.of(item, correct, misconception)
+    attempts[skill_id] = [*attempts.get(skill_id, []), prog.attempt_record(attempt)]
     message: Message = {"role": "tutor", "kind": "feedback", "text": text, "skill": skill_id, "correct": correct}
     return {"attempts": attempts, "pending": None, "messages": _emit(runtime, message), "avoid_form": None}
 
@@ -362,36 +362,47 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         misconceptions=list(decision.misconceptions),
         created_at=now,
     )
-    progress = prog.after_decision(state.get("progress", {}), skill_id, decision, now)
+    progress = dict(state.get("progress", {}))
+    progress[skill_id] = prog.to_entry(select.record_decision(prog.to_progress(progress.get(skill_id, {})),
+                                                              decision, now=now))
     update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
-    remediations = int(progress[skill_id].get("remediations", 0))
-    if decision.status == "remediate" and remediations >= ctx.max_remediations:
-        update["decision"] = {**update["decision"], "status": "step_back"}
+    if decision.status == "remediate":
+        update["reexplain_skill"] = skill_id
     if decision.status == "mastered":
         text = f"🎉 You've mastered **{ctx.course.skill(skill_id).title}**!"
         update["messages"] = _emit(runtime, {"role": "tutor", "kind": "mastered", "text": text, "skill": skill_id})
-    elif decision.reasons:
-        text = " ".join(decision.reasons)
+    else:
+        text = "; ".join(decision.reasons[:2])
         update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update
 
 
 def review(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """After a review or prerequisite check: schedule the next review, or reopen the skill."""
+    """After a review or a prerequisite check: a pass schedules the next review; a fail reopens the skill."""
     ctx = runtime.context
     skill_id = state["skill_id"]
     assert skill_id is not None
     last = state.get("attempts", {}).get(skill_id, [])[-1]
-    progress = prog.after_review(state.get("progress", {}), skill_id, bool(last["correct"]), ctx.clock(),
-                                 ctx.course.skill_bkt(skill_id))
-    if last["correct"]:
-        return {"progress": progress}
+    passed = bool(last["correct"])
+    progress = dict(state.get("progress", {}))
+    current = prog.to_progress(progress.get(skill_id, {}))
+    item = ctx.course.item(last["item_id"])
+    p_known = bkt.update(current.p_known, passed, bkt.params_for_item(item, ctx.course.skill_bkt(skill_id)))
+    progress[skill_id] = prog.to_entry(select.record_review(current, passed, now=ctx.clock(), p_known=p_known))
+    update: Update = {"progress": progress}
+    came_from = state.get("return_to")
+    if passed:
+        if state.get("mode") == "step_back" and came_from:
+            progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
+            update["reexplain_skill"] = came_from
+        return update
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
-    return {
-        "progress": progress,
-        "mode": "learn",
-        "decision": {"status": "remediate", "p_known": progress[skill_id].get("p_known", 0.0),
-                     "reasons": ["A review answer was wrong, so this skill is open again."],
-                     "misconceptions": [last["misconception"]] if last.get("misconception") else []},
-        "messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id}),
+    update["reexplain_skill"] = skill_id
+    update["decision"] = {
+        "status": "remediate",
+        "p_known": p_known,
+        "reasons": ["a review answer was wrong, so this skill is open again"],
+        "misconceptions": [last["misconception"]] if last.get("misconception") else [],
     }
+    update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
+    return update

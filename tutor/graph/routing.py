@@ -36,12 +36,15 @@ def classify(text: str, *, looks_like_answer: bool) -> Intent:
     return "answer"
 
 
-def after_pick(state: TutorState) -> Literal["explain", "ask", "__end__"]:
+def after_pick(state: TutorState) -> Literal["explain", "remediate", "ask", "__end__"]:
     if state.get("complete"):
         return "__end__"
     skill = state.get("skill_id")
-    if state.get("mode") == "learn" and skill and not state.get("shown", {}).get(skill, {}).get("styles"):
-        return "explain"
+    if state.get("mode") == "learn" and skill:
+        if not state.get("shown", {}).get(skill, {}).get("styles"):
+            return "explain"
+        if state.get("reexplain"):
+            return "remediate"
     return "ask"
 
 
@@ -59,16 +62,8 @@ def after_grade(state: TutorState) -> Literal["gate", "review"]:
     return "gate" if state.get("mode") == "learn" else "review"
 
 
-def after_gate(state: TutorState) -> Literal["pick_skill", "remediate", "ask"]:
-    decision = state.get("decision") or {}
-    status = decision.get("status")
-    if status == "mastered":
-        return "pick_skill"
-    if status == "remediate":
-        return "remediate"
-    return "ask"
-
-
-def after_review(state: TutorState) -> Literal["pick_skill", "remediate"]:
-    """A passed review or prerequisite check moves on; a failed one reopens the skill with a re-explanation."""
-    return "remediate" if state.get("mode") == "learn" else "pick_skill"
+def after_gate(state: TutorState) -> Literal["pick_skill", "ask"]:
+    """Practice continues on the skill; mastery or a remediation goes back through skill selection, which
+    may step back to a prerequisite before the re-explanation."""
+    status = (state.get("decision") or {}).get("status")
+    return "ask" if status == "practice" else "pick_skill"

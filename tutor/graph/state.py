@@ -29,13 +29,13 @@ class Message(TypedDict, total=False):
 class ProgressEntry(TypedDict, total=False):
     """What the tutor knows of one skill for this learner (plain JSON, checkpointed)."""
 
+    attempts: int
     p_known: float
     mastered: bool
     mastered_at: str | None  # ISO time
     next_review_at: str | None
     reviews_passed: int
-    remediations: int  # remediations since the last progress on this skill
-    started: bool
+    remediations: int  # remediations since the skill was opened, mastered or last stepped back from
 
 
 class TutorState(TypedDict, total=False):
@@ -60,7 +60,11 @@ class TutorState(TypedDict, total=False):
     """learn: teaching toward mastery; review: a spaced check of a mastered skill; step_back: re-checking a
     prerequisite of a skill the learner keeps failing."""
     return_to: str | None
-    """After a step back, the skill to return to."""
+    """During a step back, the skill whose prerequisite is being checked."""
+    reexplain_skill: str | None
+    """A skill owed a re-explanation (after a remediation decision or a failed review)."""
+    reexplain: bool
+    """Set by pick_skill when the chosen skill is owed one: routes to remediate."""
     attempts: dict[str, list[dict[str, Any]]]
     """Graded attempts per skill (what the gate reads): item_id, form, correct, misconception, kind, n_choices."""
     shown: dict[str, dict[str, list[str]]]
