@@ -27,6 +27,9 @@ class Grade:
     correct: bool
     feedback: str
     misconception: str | None = None
+    understood: bool = True
+    """False when the answer could not be read as an answer (no such choice, not a number): the learner is
+    asked again and nothing is recorded."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def grade_multiple_choice(item: MultipleChoiceItem, answer: str, order: Sequence
     index = choice_index(item, answer, order)
     if index is None:
         letters = ", ".join(chr(ord("A") + i) for i in range(len(item.choices)))
-        return Grade(False, f"Please pick one of the choices ({letters}).", None)
+        return Grade(False, f"Please pick one of the choices ({letters}).", None, understood=False)
     choice = item.choices[index]
     if choice.correct:
         return Grade(True, choice.feedback or "Correct.")
@@ -158,8 +161,8 @@ def grade_numeric(item: NumericItem, answer: str, instance: ItemInstance | None 
     given = parse_number(text)
     if given is None:
         if not unit_ok:
-            return Grade(False, f"Give the answer in {item.units}.", item.misconception)
-        return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None)
+            return Grade(False, f"Give the answer in {item.units}.", None, understood=False)
+        return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None, understood=False)
     key = expected_number(item, instance)
     if key.numerator is not None and key.denominator is not None and not item.allow_equivalent:
         same = given.value == key.value and (given.numerator, given.denominator, given.whole) == (

@@ -35,7 +35,7 @@ class Style(StrEnum):
 class MasteryCriterion(Strict):
     """The gate's rule. Every field is optional in a file; unset fields inherit (skill <- course <- default)."""
 
-    threshold: float = Field(0.95, gt=0, le=1, description="BKT p(known) needed")
+    threshold: float = Field(0.98, gt=0, le=1, description="BKT p(known) needed")
     min_items: int = Field(3, ge=1, description="distinct items answered at least")
     window: int = Field(5, ge=1, description="recent attempts looked at")
     bar: float = Field(0.8, gt=0, le=1, description="accuracy needed over the window")

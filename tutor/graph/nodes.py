@@ -316,6 +316,9 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
                                                                              else item.misconception)
     else:
         g = grade_objective(item, answer, instance)
+        if not g.understood:  # not an answer to this item: ask again, record nothing
+            message: Message = {"role": "tutor", "kind": "status", "text": g.feedback, "skill": skill_id}
+            return {"unread": True, "messages": _emit(runtime, message)}
         correct, feedback, misconception = g.correct, g.feedback, g.misconception
     ctx.records.add_attempt(
         key=_key(state, "attempt"),
@@ -339,8 +342,10 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
     attempts = dict(state.get("attempts", {}))
     attempt = gate.Attempt.of(item, correct, misconception)
     attempts[skill_id] = [*attempts.get(skill_id, []), prog.attempt_record(attempt)]
-    message: Message = {"role": "tutor", "kind": "feedback", "text": text, "skill": skill_id, "correct": correct}
-    return {"attempts": attempts, "pending": None, "messages": _emit(runtime, message), "avoid_form": None}
+    feedback_message: Message = {"role": "tutor", "kind": "feedback", "text": text, "skill": skill_id,
+                                 "correct": correct}
+    return {"attempts": attempts, "pending": None, "messages": _emit(runtime, feedback_message), "avoid_form": None,
+            "unread": False}
 
 
 def decide(state: TutorState, runtime: Runtime[Context]) -> Update:

@@ -58,7 +58,9 @@ def after_wait(state: TutorState) -> Literal["hint", "skip", "status", "answer_q
     }.get(str(intent), "grade")  # type: ignore[return-value]
 
 
-def after_grade(state: TutorState) -> Literal["gate", "review"]:
+def after_grade(state: TutorState) -> Literal["wait", "gate", "review"]:
+    if state.get("unread"):
+        return "wait"
     return "gate" if state.get("mode") == "learn" else "review"
 
 

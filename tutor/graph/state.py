@@ -77,6 +77,8 @@ class TutorState(TypedDict, total=False):
     """The learner's latest message."""
     intent: str
     """What that message is: hint, skip, status, question or answer (routing.classify)."""
+    unread: bool
+    """The last message could not be read as an answer (no such choice, not a number): ask again."""
     hint_level: int
     avoid_form: str | None
     """After a remediation, the form of the failed item, so the next item is a parallel one."""

