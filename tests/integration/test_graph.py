@@ -205,3 +205,40 @@ def test_learners_are_kept_apart(make_tutor) -> None:  # type: ignore[no-untyped
     drain(tutor.start("two", "fractions"))
     assert not any(m["role"] == "learner" for m in tutor.view("two", "fractions").messages)
     assert tutor.records.attempts("fractions", "two") == []
+
+
+def test_claude_path_streams_and_a_failing_turn_still_completes(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store_dir: Path, courses: dict[str, Course], fake_anthropic
+) -> None:
+    from tests.fakes.anthropic_server import Reply
+
+    settings = Settings(
+        data_dir=tmp_path / "claude", anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.url,
+        anthropic_max_retries=0, anthropic_timeout=2.0,
+    )
+    tutor = Tutor(settings, store=open_store(Settings(data_dir=store_dir)), courses=list(courses.values()),
+                  clock=Clock())
+    try:
+        assert not tutor.offline and tutor.provider_name.startswith("anthropic:")
+        fake_anthropic.queue(Reply.text_reply("A fraction names equal parts of a whole [1].",
+                                              chunks=("A fraction names ", "equal parts ", "of a whole [1].")))
+        events = drain(tutor.start("zed", "fractions"))
+        chunks = [e["text"] for e in events if e["type"] == "text"]
+        assert "equal parts " in chunks  # streamed chunk by chunk
+        explanation = next(m for m in tutor.view("zed", "fractions").messages if m["kind"] == "explanation")
+        assert "equal parts of a whole" in explanation["text"]
+        # the next LLM call (a hint) fails with a server error: the turn completes offline and is logged
+        fake_anthropic.queue(Reply.server_error())
+        events = drain(tutor.send("zed", "fractions", "hint"))
+        assert any(e["type"] == "notice" for e in events)
+        hint = next(e["message"] for e in events if e["type"] == "message")  # type: ignore[index]
+        assert hint["kind"] == "hint" and hint["text"]
+        fallbacks = [u for u in tutor.records.usage("fractions") if u.fallback_reason]
+        assert len(fallbacks) == 1 and fallbacks[0].purpose == "hint"
+        claude_usage = [u for u in tutor.records.usage("fractions") if u.provider.startswith("anthropic")]
+        assert claude_usage and claude_usage[0].input_tokens > 0
+        # the learner's answer still counts after the failure
+        drain(tutor.send("zed", "fractions", answer(tutor, "zed", "fractions", right=True)))
+        assert len(tutor.records.attempts("fractions", "zed")) == 1
+    finally:
+        tutor.close()
