@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,6 +152,36 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         tutor.close()
 
 
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit BKT parameters per skill from the attempt log and report them beside the course's current ones."""
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+    from tutor.mastery.calibrate import calibrate, report
+    from tutor.records import Records
+
+    path = settings.content_dir / args.course
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: cannot load the course; run `tutor content validate {path}`\n{exc}", file=sys.stderr)
+        return 2
+    sequences: dict[str, dict[str, list[bool]]] = {}
+    for row in Records(settings.resolved_database_url).attempts(course.id):
+        if not row.review:
+            sequences.setdefault(row.skill_id, {}).setdefault(row.learner_id, []).append(row.correct)
+    if not sequences:
+        print(f"no attempts logged for course {course.id} in {settings.resolved_database_url}")
+        return 1
+    results = calibrate({skill: list(by_learner.values()) for skill, by_learner in sequences.items()},
+                        forgets=args.forgets)
+    print(report(results, {skill.id: course.skill_bkt(skill.id) for skill in course.skills}))
+    if args.json:
+        payload = {skill: {"params": r.params.model_dump(), "learners": r.learners, "answers": r.answers,
+                           "trusted": r.trusted, "at_bounds": list(r.at_bounds)} for skill, r in results.items()}
+        Path(args.json).write_text(json.dumps(payload, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tutor", description="Mastery Tutor: learn a skill until you master it.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--course", required=True, help="course id, e.g. fractions")
     chat.add_argument("--learner", required=True, help="your learner name; the same name resumes your session")
     chat.set_defaults(func=cmd_chat)
+
+    cal = commands.add_parser("calibrate", help="fit BKT parameters per skill from the attempt log")
+    cal.add_argument("--course", required=True, help="course id (a folder under the content dir)")
+    cal.add_argument("--forgets", action="store_true", help="also fit a forgetting rate")
+    cal.add_argument("--json", help="also write the fitted parameters to this JSON file")
+    cal.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -1,0 +1,60 @@
+"""`tutor calibrate --course ID` fits BKT parameters from the attempt log."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tutor.cli import main
+from tutor.records import Records
+from tutor.settings import Settings
+
+TRUE = {"prior": 0.3, "learn": 0.2, "guess": 0.15, "slip": 0.1}
+
+
+def _log_simulated(records: Records, skill: str, learners: int, attempts: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for learner in range(learners):
+        known = rng.random() < TRUE["prior"]
+        for t in range(attempts):
+            p = 1 - TRUE["slip"] if known else TRUE["guess"]
+            correct = bool(rng.random() < p)
+            records.add_attempt(key=f"{skill}:{learner}:{t}", learner_id=f"l{learner}", course_id="mini",
+                                skill_id=skill, item_id=f"{skill}-{t % 6}", form="A", kind="numeric", params={},
+                                answer="x", correct=correct, created_at=now)
+            known = known or rng.random() < TRUE["learn"]
+
+
+def test_calibrate_recovers_parameters_from_the_log(
+    tmp_path: Path, mini_course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(mini_course, content / "mini")
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    records = Records(Settings().resolved_database_url)
+    _log_simulated(records, "halves", learners=600, attempts=15, seed=1)
+    out = tmp_path / "fit.json"
+    assert main(["calibrate", "--course", "mini", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "halves" in printed and "guess" in printed
+    fitted = json.loads(out.read_text())["halves"]["params"]
+    for name in ("learn", "guess", "slip"):
+        assert abs(fitted[name] - TRUE[name]) < 0.06, (name, fitted)
+
+
+def test_calibrate_with_an_empty_log_says_so(
+    tmp_path: Path, mini_course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(mini_course, content / "mini")
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    assert main(["calibrate", "--course", "mini"]) == 1
+    assert "no attempts logged" in capsys.readouterr().out
