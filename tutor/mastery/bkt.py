@@ -294,7 +294,7 @@ def forward(packed: Packed, params: GroupParams) -> Forward:
         filt_u[lo : lo + n] = joint_u / total
         evidence[lo : lo + n] = total
     fg = packed.flat_group
-    p_right = pred_k * (1 - slip[fg]) + pred_u * guess[fg]
+    p_right = pred_k * (1 - params.slip[fg]) + pred_u * params.guess[fg]
     return Forward(
         predicted=pred_k,
         predicted_unknown=pred_u,

@@ -168,7 +168,10 @@ def _ingest(
     start = time.perf_counter()
     bar = tqdm(files, desc=f"ingest {course}", unit="file", disable=not progress or len(files) < 2)
     for path, source in bar:
+        had = store.source_origin(course, source)
         try:
+            if had is not None and had != origin:
+                raise SourceFileError(_CLASH[origin].format(source=source, course=course))
             sections = extract_sections(path, source, max_bytes)
             chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin)
             if not chunks:
@@ -176,12 +179,19 @@ def _ingest(
         except SourceFileError as exc:
             report.files.append(FileResult(str(path), source, "skipped", message=str(exc)))
             continue
-        had = bool(store.chunk_ids(course, source))
         added, removed = store.replace_source(course, source, chunks)
         status: Status = "unchanged" if not (added or removed) else ("updated" if had else "added")
         report.files.append(FileResult(str(path), source, status, added, removed, len(chunks)))
     report.seconds = time.perf_counter() - start
     return report
+
+
+_CLASH = {
+    "added": "course {course} already has a source {source} from its course folder (loaded by `tutor content load`); "
+             "rename this file, or edit the course folder's copy and reload",
+    "course": "course {course} already has a source {source} added with `tutor content add`; remove it first "
+              "(`tutor content remove --course {course} {source}`) or rename one of them",
+}
 
 
 def _walk(folder: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""Ranking pieces of hybrid retrieval: BM25 index (bm25s), reciprocal rank fusion, maximal marginal relevance.
+"""Ranking pieces of hybrid retrieval: course index with BM25 (bm25s), reciprocal rank fusion, maximal marginal
+relevance.
 
 Everything here is in-memory and deterministic; the store (store.py) feeds it documents and vectors.
 """
@@ -31,9 +32,12 @@ def _tokenize(texts: list[str], *, return_ids: bool = True) -> Any:
     )
 
 
+Mask = npt.NDArray[np.bool_]
+
+
 @dataclass
-class LexicalIndex:
-    """BM25 over one course's chunks, with per-skill and per-style masks for filtering.
+class CourseIndex:
+    """One course's chunks in memory: BM25 (bm25s) over them, and per-skill / per-style masks for filtering.
 
     `revision` ties it to the store state it was built from; the store rebuilds it when that changes.
     """
@@ -45,18 +49,18 @@ class LexicalIndex:
     _bm25: bm25s.BM25 | None
     _positions: dict[str, int]
     _styles: npt.NDArray[np.str_]
-    _skills: dict[str, npt.NDArray[np.bool_]]
+    _skills: dict[str, Mask]
 
     @classmethod
     def build(
         cls, revision: str, ids: list[str], documents: list[str], metadatas: list[Mapping[str, Any]],
         index_texts: list[str],
-    ) -> LexicalIndex:
+    ) -> CourseIndex:
         bm25: bm25s.BM25 | None = None
         if ids:
             bm25 = bm25s.BM25()
             bm25.index(_tokenize(index_texts), show_progress=False)
-        skills: dict[str, npt.NDArray[np.bool_]] = {}
+        skills: dict[str, Mask] = {}
         for position, meta in enumerate(metadatas):
             for skill in str(meta.get("skills", "")).split("|"):
                 if skill:
@@ -64,34 +68,35 @@ class LexicalIndex:
         styles = np.array([str(m.get("style", "")) for m in metadatas], dtype=np.str_)
         return cls(revision, ids, documents, metadatas, bm25, {i: n for n, i in enumerate(ids)}, styles, skills)
 
-    def query(
+    def allowed(
         self,
-        text: str,
-        k: int,
-        *,
         skills: Sequence[str] | None = None,
         exclude_styles: Collection[str] = (),
         exclude_ids: Collection[str] = (),
-    ) -> list[tuple[int, float]]:
-        """Top-k (position, score > 0) among chunks teaching any of `skills` and not excluded."""
-        if self._bm25 is None or k <= 0:
+    ) -> Mask:
+        """True for chunks teaching any of `skills` (all when None), not in an excluded style, not excluded by id."""
+        mask = np.ones(len(self.ids), dtype=bool)
+        if skills:
+            none = np.zeros(len(self.ids), dtype=bool)
+            mask &= np.logical_or.reduce([self._skills.get(s, none) for s in skills])
+        if exclude_styles:
+            mask &= ~np.isin(self._styles, list(exclude_styles))
+        for doc_id in exclude_ids:
+            if (position := self._positions.get(doc_id)) is not None:
+                mask[position] = False
+        return mask
+
+    def query(self, text: str, k: int, allowed: Mask | None = None) -> list[tuple[int, float]]:
+        """Top-k (position, BM25 score > 0) among the allowed chunks."""
+        if self._bm25 is None or k <= 0 or (allowed is not None and not allowed.any()):
             return []
         vocab = self._bm25.vocab_dict
         words = [w for w in _tokenize([text], return_ids=False)[0] if w in vocab]
         if not words:
             return []
-        allowed = np.ones(len(self.ids), dtype=bool)
-        if skills:
-            allowed &= np.any([self._skills.get(s, np.zeros(len(self.ids), dtype=bool)) for s in skills], axis=0)
-        if exclude_styles:
-            allowed &= ~np.isin(self._styles, list(exclude_styles))
-        for doc_id in exclude_ids:
-            if (position := self._positions.get(doc_id)) is not None:
-                allowed[position] = False
-        if not allowed.any():
-            return []
+        weights = allowed.astype(np.float32) if allowed is not None else None
         docs, scores = self._bm25.retrieve(
-            [words], k=min(k, len(self.ids)), show_progress=False, n_threads=1, weight_mask=allowed.astype(np.float32)
+            [words], k=min(k, len(self.ids)), show_progress=False, n_threads=1, weight_mask=weights
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
@@ -131,19 +136,6 @@ def maximal_marginal_relevance(
         for c in remaining:
             redundancy[c] = max(redundancy[c], float(vectors[c] @ vectors[best]))
     return chosen
-
-
-def chroma_where(
-    course: str, skills: Sequence[str] | None, exclude_styles: Collection[str]
-) -> dict[str, Any]:
-    """Chroma `where` filter for a course, any of the skills, and none of the excluded styles."""
-    clauses: list[dict[str, Any]] = [{"course": course}]
-    if skills:
-        any_skill = [{skill_key(s): True} for s in skills]
-        clauses.append(any_skill[0] if len(any_skill) == 1 else {"$or": any_skill})
-    if exclude_styles:
-        clauses.append({"style": {"$nin": sorted(exclude_styles)}})
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def skill_key(skill: str) -> str:

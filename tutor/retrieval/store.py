@@ -1,4 +1,4 @@
-"""The passage store: one Chroma collection of course chunks, searched densely, lexically (BM25) or both.
+"""The passage store: course chunks in Chroma (a collection per course), searched densely, lexically (BM25) or both.
 
 Embedded `PersistentClient` in the data directory by default; `HttpClient` when `settings.chroma_url` is set.
 Every chunk carries scalar metadata (Chroma filters scalars in every version):
@@ -8,28 +8,24 @@ key per skill for filtering, content_hash (sha256 of the text), order, line, ori
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
 import numpy.typing as npt
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
-from tutor.retrieval.search import (
-    LexicalIndex,
-    chroma_where,
-    maximal_marginal_relevance,
-    reciprocal_rank_fusion,
-    skill_key,
-)
+from tutor.retrieval.search import CourseIndex, maximal_marginal_relevance, reciprocal_rank_fusion, skill_key
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,9 +34,11 @@ if TYPE_CHECKING:
     from chromadb.api.types import EmbeddingFunction
 
 Mode = Literal["hybrid", "dense", "bm25"]
-COLLECTION = "passages"
+COLLECTION_PREFIX = "passages"
+_COURSE = "course"
 _REVISION = "revision"
 _EMBEDDING = "embedding_function"
+_COURSE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 
 
 class StoreError(RuntimeError):
@@ -121,12 +119,12 @@ class SourceSummary:
 
 
 def open_store(
-    settings: Settings, embedding_function: EmbeddingFunction[Any] | None = None, *, collection: str = COLLECTION
+    settings: Settings, embedding_function: EmbeddingFunction[Any] | None = None, *, prefix: str = COLLECTION_PREFIX
 ) -> PassageStore:
-    """Open (creating if needed) the passage store named by the settings.
+    """Open the passage store named by the settings (collections are created as courses are added).
 
-    `embedding_function` defaults to the offline MiniLM one; any Chroma EmbeddingFunction works, but a store
-    must always be opened with the function it was built with (checked: a mismatch raises StoreError).
+    `embedding_function` defaults to the offline MiniLM one; any Chroma EmbeddingFunction works, but a course
+    must always be read with the function it was built with (checked: a mismatch raises StoreError).
     """
     telemetry_off = ChromaSettings(anonymized_telemetry=False)
     client: ClientAPI
@@ -150,37 +148,24 @@ def open_store(
         path = settings.resolved_chroma_path
         path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(path), settings=telemetry_off)
-    return PassageStore(client, embedding_function or MiniLMEmbeddingFunction(), collection)
+    return PassageStore(client, embedding_function or MiniLMEmbeddingFunction(), prefix)
+
+
+def collection_name(prefix: str, course: str) -> str:
+    """One Chroma collection per course (a filter on a shared collection costs time linear in its size)."""
+    return f"{prefix}-{course}-{hashlib.sha256(course.encode()).hexdigest()[:8]}"
 
 
 class PassageStore:
-    """Course passages in Chroma plus a per-course BM25 index rebuilt whenever the store changes."""
+    """Course passages in Chroma (one collection per course) plus an in-memory index of each course (BM25 and
+    filter masks) rebuilt whenever that course changes, in this process or any other."""
 
-    def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], name: str = COLLECTION):
+    def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], prefix: str = COLLECTION_PREFIX):
         self._client = client
         self._ef = embedding_function
-        self._name = name
+        self._prefix = prefix
         self._ef_name = _ef_name(embedding_function)
-        try:
-            self._collection: ChromaCollection = client.get_or_create_collection(
-                name,
-                embedding_function=embedding_function,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={_EMBEDDING: self._ef_name, _REVISION: uuid.uuid4().hex},
-            )
-            built_with = (self._collection.metadata or {}).get(_EMBEDDING)
-        except ValueError as exc:  # chromadb's own check of the persisted embedding function
-            persisted = re.search(r"persisted: (\S+)", str(exc))
-            if persisted is None:
-                raise
-            built_with = persisted.group(1)
-        if built_with != self._ef_name:
-            raise StoreError(
-                f"the passage store {name!r} was built with embedding function {built_with!r} but was opened with "
-                f"{self._ef_name!r}; open it with that function, or start a new store (another TUTOR_CHROMA_PATH, "
-                "or delete the old folder) and add the material again"
-            )
-        self._lexical: dict[str, LexicalIndex] = {}
+        self._indexes: dict[str, CourseIndex] = {}
         self._lock = threading.Lock()
 
     @property
@@ -189,23 +174,34 @@ class PassageStore:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def count(self, course: str | None = None) -> int:
-        if course is None:
-            return self._collection.count()
-        return len(self._collection.get(where={"course": course}, include=[])["ids"])
-
     def courses(self) -> list[str]:
-        return sorted({str(m["course"]) for m in self._metadatas(None)})
+        found = []
+        for collection in self._client.list_collections():
+            meta = collection.metadata or {}
+            if collection.name.startswith(self._prefix + "-") and meta.get(_COURSE):
+                found.append(str(meta[_COURSE]))
+        return sorted(found)
 
-    def chunk_ids(self, course: str, source: str) -> set[str]:
-        got = self._collection.get(where={"$and": [{"course": course}, {"source": source}]}, include=[])
-        return set(got["ids"])
+    def count(self, course: str | None = None) -> int:
+        courses = [course] if course is not None else self.courses()
+        return sum(c.count() for c in map(self._collection, courses) if c is not None)
+
+    def source_origin(self, course: str, source: str) -> str | None:
+        """How the source came in ("course" folder or "added"), or None when the course has no such source."""
+        collection = self._collection(course)
+        if collection is None:
+            return None
+        metas = collection.get(where={"source": source}, limit=1, include=["metadatas"])["metadatas"] or []
+        return str(metas[0].get("origin", "added")) if metas else None
 
     def list_sources(self, course: str | None = None) -> list[SourceSummary]:
         """One line per (course, source file): chunk count, skills and styles."""
         groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
-        for meta in self._metadatas(course):
-            groups.setdefault((str(meta["course"]), str(meta["source"])), []).append(meta)
+        for name in [course] if course is not None else self.courses():
+            collection = self._collection(name)
+            metas = collection.get(include=["metadatas"])["metadatas"] or [] if collection is not None else []
+            for meta in metas:
+                groups.setdefault((name, str(meta["source"])), []).append(meta)
         return [
             SourceSummary(
                 course=key[0],
@@ -220,17 +216,13 @@ class PassageStore:
 
     def passages_for_skill(self, course: str, skill: str) -> list[Passage]:
         """Every chunk that teaches `skill`, in file and section order (score 0)."""
-        got = self._collection.get(
-            where={"$and": [{"course": course}, {skill_key(skill): True}]}, include=["documents", "metadatas"]
-        )
-        passages = [
-            _passage(i, d, m, 0.0)
-            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        ]
-        order = {
-            i: (str(m["source"]), int(str(m.get("order", 0))))
-            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
-        }
+        collection = self._collection(course)
+        if collection is None:
+            return []
+        got = collection.get(where={skill_key(skill): True}, include=["documents", "metadatas"])
+        metas = got["metadatas"] or []
+        passages = [_passage(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"] or [], metas, strict=True)]
+        order = {i: (str(m["source"]), int(str(m.get("order", 0)))) for i, m in zip(got["ids"], metas, strict=True)}
         return sorted(passages, key=lambda p: order[p.id])
 
     def search(
@@ -256,20 +248,32 @@ class PassageStore:
             raise ValueError("k must be at least 1")
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"mode must be hybrid, dense or bm25, got {mode!r}")
-        if not query.strip():
+        collection = self._collection(course)
+        if collection is None or not query.strip():
             return []
         excluded = set(exclude_ids)
+        filtered = bool(skills) or bool(exclude_styles)
         pool = max(4 * k, 20)
+        index = self._course_index(course, collection) if mode != "dense" or filtered else None
+        allowed = (
+            index.allowed(skills, exclude_styles, excluded) if index is not None and (filtered or excluded) else None
+        )
+        vector = self._embed_query(query) if mode != "bm25" or diversity is not None else None
         found: dict[str, Passage] = {}
         rankings: list[list[str]] = []
-        vector = self._embed_query(query) if mode != "bm25" or diversity is not None else None
         if vector is not None and mode in ("dense", "hybrid"):
-            dense = self._dense(vector, course, skills, exclude_styles, pool + len(excluded))
-            dense = [p for p in dense if p.id not in excluded][:pool]
+            if index is not None and allowed is not None and filtered:
+                # Restricting by ids is far cheaper in Chroma than a metadata filter.
+                ids = [index.ids[i] for i in np.flatnonzero(allowed)]
+                dense = self._dense(collection, vector, min(pool, len(ids)), ids) if ids else []
+            else:
+                dense = self._dense(collection, vector, pool + len(excluded))
+                dense = [p for p in dense if p.id not in excluded][:pool]
             rankings.append([p.id for p in dense])
             found.update((p.id, p) for p in dense)
-        if mode in ("bm25", "hybrid"):
-            lexical = self._bm25(query, course, skills, exclude_styles, excluded, pool)
+        if index is not None and mode in ("bm25", "hybrid"):
+            hits = index.query(query, pool, allowed)
+            lexical = [_passage(index.ids[i], index.documents[i], index.metadatas[i], s) for i, s in hits]
             rankings.append([p.id for p in lexical])
             for p in lexical:
                 found.setdefault(p.id, p)
@@ -279,9 +283,14 @@ class PassageStore:
         if vector is not None and diversity is not None:
             ids = [i for i, _ in ranked]
             scores = dict(ranked)
-            chosen = maximal_marginal_relevance(vector[0], ids, self._vectors(ids), k, diversity)
+            chosen = maximal_marginal_relevance(vector[0], ids, self._vectors(collection, ids), k, diversity)
             ranked = [(i, scores[i]) for i in chosen]
         return [_with_score(found[i], score) for i, score in ranked[:k]]
+
+    def course_index(self, course: str) -> CourseIndex | None:
+        """The course's in-memory index (BM25, filter masks, documents), or None when the course has no store."""
+        collection = self._collection(course)
+        return self._course_index(course, collection) if collection is not None else None
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -291,18 +300,21 @@ class PassageStore:
         Unchanged chunks (same id) are kept as they are. If adding fails, the chunks added so far are deleted
         again and the old ones are untouched. Returns (added, removed).
         """
-        old = self.chunk_ids(course, source)
+        collection = self._collection(course, create=True)
+        assert collection is not None
+        old = set(collection.get(where={"source": source}, include=[])["ids"])
         new = [c for c in _unique(chunks) if c.id not in old]
         stale = old - {c.id for c in chunks}
         if not new and not stale:
             return 0, 0
+        batch_size = self._client.get_max_batch_size()
         added: list[str] = []
         try:
             if new:
                 vectors = self._embed([c.index_text for c in new])
-                for start in range(0, len(new), self._client.get_max_batch_size()):
-                    batch = new[start : start + self._client.get_max_batch_size()]
-                    self._collection.add(
+                for start in range(0, len(new), batch_size):
+                    batch = new[start : start + batch_size]
+                    collection.add(
                         ids=[c.id for c in batch],
                         documents=[c.text for c in batch],
                         metadatas=[c.metadata() for c in batch],
@@ -311,35 +323,92 @@ class PassageStore:
                     added.extend(c.id for c in batch)
         except BaseException:
             if added:
-                self._collection.delete(ids=added)
+                collection.delete(ids=added)
             raise
         finally:
             if added:
-                self._bump_revision()
+                self._bump_revision(course, collection)
         if stale:
-            self._collection.delete(ids=sorted(stale))
-            self._bump_revision()
+            collection.delete(ids=sorted(stale))
+            self._bump_revision(course, collection)
         return len(new), len(stale)
 
     def remove(self, course: str | None = None, sources: Iterable[str] | None = None) -> int:
-        """Delete the chunks of the given sources of a course, of a whole course, or (no course) everything."""
+        """Delete the chunks of the given sources of a course, a whole course, or (no course) every course."""
         if course is None:
-            ids = self._collection.get(include=[])["ids"]
-        elif sources is None:
-            ids = self._collection.get(where={"course": course}, include=[])["ids"]
-        else:
-            wanted = list(sources)
-            if not wanted:
-                return 0
-            where_src: dict[str, Any] = {"source": {"$in": wanted}}
-            ids = self._collection.get(where={"$and": [{"course": course}, where_src]}, include=[])["ids"]
-        for start in range(0, len(ids), self._client.get_max_batch_size()):
-            self._collection.delete(ids=ids[start : start + self._client.get_max_batch_size()])
+            return sum(self.remove(name) for name in self.courses())
+        collection = self._collection(course)
+        if collection is None:
+            return 0
+        if sources is None:
+            removed = collection.count()
+            self._client.delete_collection(collection.name)
+            self._indexes.pop(course, None)
+            return removed
+        wanted: dict[Literal["$in", "$nin"], list[str | int | float | bool]] = {"$in": list(sources)}
+        ids = collection.get(where={"source": wanted}, include=[])["ids"] if wanted["$in"] else []
+        batch_size = self._client.get_max_batch_size()
+        for start in range(0, len(ids), batch_size):
+            collection.delete(ids=ids[start : start + batch_size])
         if ids:
-            self._bump_revision()
+            self._bump_revision(course, collection)
         return len(ids)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _collection(self, course: str, *, create: bool = False) -> ChromaCollection | None:
+        """The course's collection, fetched afresh (another process may have changed or deleted it)."""
+        name = collection_name(self._prefix, course)
+        try:
+            if create:
+                if not _COURSE_ID.fullmatch(course):
+                    raise StoreError(f"course id {course!r} is not valid: use lowercase letters, digits, - and _")
+                collection = self._client.get_or_create_collection(
+                    name,
+                    embedding_function=self._ef,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata=self._metadata(course),
+                )
+            else:
+                collection = self._client.get_collection(name, embedding_function=self._ef)
+        except NotFoundError:
+            return None
+        except ValueError as exc:  # chromadb's own check of the persisted embedding function
+            persisted = re.search(r"persisted: (\S+)", str(exc))
+            if persisted is None:
+                raise
+            self._refuse(course, persisted.group(1))
+        built_with = (collection.metadata or {}).get(_EMBEDDING)
+        if built_with != self._ef_name:
+            self._refuse(course, str(built_with))
+        return collection
+
+    def _refuse(self, course: str, built_with: str) -> NoReturn:
+        raise StoreError(
+            f"course {course!r} in the passage store was built with embedding function {built_with!r} but the store "
+            f"was opened with {self._ef_name!r}; open it with that function, or remove the course "
+            f"(`tutor content remove --course {course}`) and add its material again"
+        )
+
+    def _metadata(self, course: str) -> dict[str, str]:
+        return {_COURSE: course, _EMBEDDING: self._ef_name, _REVISION: uuid.uuid4().hex}
+
+    def _bump_revision(self, course: str, collection: ChromaCollection) -> None:
+        collection.modify(metadata=self._metadata(course))
+
+    def _course_index(self, course: str, collection: ChromaCollection) -> CourseIndex:
+        revision = str((collection.metadata or {}).get(_REVISION, ""))
+        cached = self._indexes.get(course)
+        if cached is not None and cached.revision == revision:
+            return cached
+        with self._lock:
+            got = collection.get(include=["documents", "metadatas"])
+            metas = list(got["metadatas"] or [])
+            docs = list(got["documents"] or [])
+            texts = [index_text(d, _heading_path(m)) for d, m in zip(docs, metas, strict=True)]
+            index = CourseIndex.build(revision, list(got["ids"]), docs, metas, texts)
+            self._indexes[course] = index
+            return index
 
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         return np.asarray(self._ef(texts), dtype=np.float32)
@@ -347,67 +416,20 @@ class PassageStore:
     def _embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return np.asarray(self._ef.embed_query([text]), dtype=np.float32)
 
-    def _metadatas(self, course: str | None) -> Iterator[Mapping[str, Any]]:
-        got = self._collection.get(where={"course": course} if course else None, include=["metadatas"])
-        yield from got["metadatas"] or []
-
-    def _revision(self) -> str:
-        meta = self._client.get_collection(self._name, embedding_function=self._ef).metadata or {}
-        return str(meta.get(_REVISION, ""))
-
-    def _bump_revision(self) -> None:
-        self._collection.modify(metadata={_EMBEDDING: self._ef_name, _REVISION: uuid.uuid4().hex})
-
     def _dense(
-        self,
-        vector: npt.NDArray[np.float32],
-        course: str,
-        skills: Sequence[str] | None,
-        exclude_styles: Collection[str],
-        n: int,
+        self, collection: ChromaCollection, vector: npt.NDArray[np.float32], n: int, ids: list[str] | None = None
     ) -> list[Passage]:
-        got = self._collection.query(
-            query_embeddings=vector,
-            n_results=n,
-            where=chroma_where(course, skills, exclude_styles),
-            include=["documents", "metadatas", "distances"],
+        got = collection.query(
+            query_embeddings=vector, n_results=n, ids=ids, include=["documents", "metadatas", "distances"]
         )
-        ids, docs = got["ids"][0], (got["documents"] or [[]])[0]
+        found, docs = got["ids"][0], (got["documents"] or [[]])[0]
         metas, dists = (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0]
-        return [_passage(i, d, m, 1.0 - float(x)) for i, d, m, x in zip(ids, docs, metas, dists, strict=True)]
+        return [_passage(i, d, m, 1.0 - float(x)) for i, d, m, x in zip(found, docs, metas, dists, strict=True)]
 
-    def _bm25(
-        self,
-        query: str,
-        course: str,
-        skills: Sequence[str] | None,
-        exclude_styles: Collection[str],
-        excluded: set[str],
-        n: int,
-    ) -> list[Passage]:
-        index = self.lexical_index(course)
-        hits = index.query(query, n, skills=skills, exclude_styles=exclude_styles, exclude_ids=excluded)
-        return [_passage(index.ids[i], index.documents[i], index.metadatas[i], s) for i, s in hits]
-
-    def lexical_index(self, course: str) -> LexicalIndex:
-        """The course's BM25 index, rebuilt when the store's revision changed (any write, any process)."""
-        revision = self._revision()
-        cached = self._lexical.get(course)
-        if cached is not None and cached.revision == revision:
-            return cached
-        with self._lock:
-            got = self._collection.get(where={"course": course}, include=["documents", "metadatas"])
-            metas = list(got["metadatas"] or [])
-            docs = list(got["documents"] or [])
-            texts = [index_text(d, _heading_path(m)) for d, m in zip(docs, metas, strict=True)]
-            index = LexicalIndex.build(revision, list(got["ids"]), docs, metas, texts)
-            self._lexical[course] = index
-            return index
-
-    def _vectors(self, ids: list[str]) -> dict[str, npt.NDArray[np.float32]]:
+    def _vectors(self, collection: ChromaCollection, ids: list[str]) -> dict[str, npt.NDArray[np.float32]]:
         if not ids:
             return {}
-        got = self._collection.get(ids=ids, include=["embeddings"])
+        got = collection.get(ids=ids, include=["embeddings"])
         embeddings = got["embeddings"]
         if embeddings is None:
             return {}

@@ -1,0 +1,201 @@
+"""Retrieval at scale: ingest throughput and query latency at 1k, 10k and 100k chunks.
+
+    python -m benchmarks.retrieval_scale [--sizes 1000,10000,100000] [--model-chunks 2000] [--json OUT]
+
+For each size a fresh embedded store gets one course holding both sample courses' real passages plus synthetic
+filler passages (real sentences recombined, so they are plausible distractors, 150-200 words like the real ones)
+up to the size, written as Markdown files and ingested through `ingest_paths` (parse, chunk, hash, embed, write).
+
+Embedding is the dominant ingest cost, so only the first `--model-chunks` filler chunks are embedded by the model;
+for the rest the vector is the normalised mean of the model's vectors of its sentences (computed once). Two
+throughputs are reported: with the model, and of the rest of the pipeline (store write, hashing, parsing).
+Queries are the labelled eval questions (always embedded by the model); latency is per search call after the
+BM25 index was built (its build time, the cost of the first query after a change, is reported on its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+from evals.retrieval_eval import DATASETS, first_hit, load_dataset
+from tutor.course.sources import parse_markdown
+from tutor.retrieval import MiniLMEmbeddingFunction, ingest_paths, open_store
+from tutor.retrieval.store import Mode, PassageStore
+from tutor.settings import Settings
+
+COURSE = "bench"
+CHUNKS_PER_FILE = 50
+STYLES = ["definition", "worked_example", "analogy", "step_by_step", "common_mistakes", "scenario"]
+
+
+class SentenceMeanEmbedding(EmbeddingFunction[Documents]):
+    """Documents: normalised mean of cached per-sentence model vectors; queries: the model itself."""
+
+    def __init__(self, model: MiniLMEmbeddingFunction, sentence_vectors: dict[str, npt.NDArray[np.float32]]):
+        self.model = model
+        self.sentences = sentence_vectors
+        self.model_budget = 0  # documents still to embed with the model
+
+    @staticmethod
+    def name() -> str:
+        return "bench_sentence_mean"
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> SentenceMeanEmbedding:
+        return SentenceMeanEmbedding(MiniLMEmbeddingFunction(), {})
+
+    def __call__(self, input: Documents) -> Embeddings:
+        texts = list(input)
+        if self.model_budget >= len(texts):
+            self.model_budget -= len(texts)
+            return list(self.model.embed(texts))
+        out = []
+        for text in texts:
+            parts = [self.sentences[s] for s in split_sentences(text) if s in self.sentences]
+            vector = np.mean(parts, axis=0) if parts else self.model.embed([text])[0]
+            out.append((vector / np.linalg.norm(vector)).astype(np.float32))
+        return out
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return list(self.model.embed(list(input)))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 20]
+
+
+def real_sources(content_dir: Path) -> list[Path]:
+    return sorted(content_dir.glob("*/sources/*.md"))
+
+
+def filler_files(folder: Path, sentences: list[str], count: int, seed: int) -> list[Path]:
+    """`count` filler passages of 150-200 words made of real sentences, 50 per Markdown file."""
+    rng = random.Random(seed)
+    paths = []
+    for start in range(0, count, CHUNKS_PER_FILE):
+        lines = ["---", f"skills: [filler-{start // CHUNKS_PER_FILE % 20}]", "---", "", f"# Filler {start}", ""]
+        for n in range(start, min(start + CHUNKS_PER_FILE, count)):
+            body: list[str] = []
+            target = rng.randint(150, 200)
+            while sum(len(s.split()) for s in body) < target:
+                body.append(rng.choice(sentences))
+            lines += [f"## Filler passage {n}", f"<!-- {{style: {rng.choice(STYLES)}}} -->", " ".join(body), ""]
+        path = folder / f"filler-{start:06d}.md"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1] if len(values) > 1 else values[0]
+
+
+def measure_queries(store: PassageStore, questions: list[Any]) -> dict[str, Any]:
+    start = time.perf_counter()
+    store.course_index(COURSE)
+    build = time.perf_counter() - start
+    result: dict[str, Any] = {"bm25_index_build_s": round(build, 2)}
+    modes: list[Mode] = ["dense", "bm25", "hybrid"]
+    for mode in modes:
+        store.search("warm up", course=COURSE, mode=mode)
+        latencies, hits = [], 0
+        for question in questions:
+            t = time.perf_counter()
+            passages = store.search(question.q, course=COURSE, k=5, mode=mode)
+            latencies.append((time.perf_counter() - t) * 1000)
+            hits += first_hit(passages, question.answers) is not None
+        result[mode] = {"p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
+                        "recall@5": round(hits / len(questions), 3)}
+    return result
+
+
+def run_size(size: int, model: MiniLMEmbeddingFunction, sentence_vectors: dict[str, Any], sentences: list[str],
+             questions: list[Any], content_dir: Path, model_chunks: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"retrieval-scale-{size}-") as tmp:
+        ef = SentenceMeanEmbedding(model, sentence_vectors)
+        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None), ef)
+        ef.model_budget = 10**9
+        real = ingest_paths(store, real_sources(content_dir), course=COURSE)
+        filler_dir = Path(tmp) / "filler"
+        filler_dir.mkdir()
+        files = filler_files(filler_dir, sentences, max(0, size - real.added), seed=size)
+        n_model = min(model_chunks, max(0, size - real.added))
+        model_files = files[: -(-n_model // CHUNKS_PER_FILE)] if n_model else []
+        ef.model_budget = 10**9
+        with_model = ingest_paths(store, model_files, course=COURSE)
+        ef.model_budget = 0
+        rest = ingest_paths(store, files[len(model_files):], course=COURSE)
+        for report in (real, with_model, rest):
+            if not report.ok:
+                raise SystemExit("ingest failed: " + str(report.skipped[0])[:2000])
+        chunks = store.count(COURSE)
+        result: dict[str, Any] = {
+            "chunks": chunks,
+            "ingest_with_model": {"chunks": with_model.added + real.added,
+                                  "chunks_per_s": round((with_model.added + real.added)
+                                                        / max(with_model.seconds + real.seconds, 1e-9), 1)},
+            "ingest_without_model": {"chunks": rest.added,
+                                     "chunks_per_s": round(rest.added / rest.seconds, 1) if rest.added else None},
+        }
+        result.update(measure_queries(store, questions))
+        return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chunk counts")
+    parser.add_argument("--model-chunks", type=int, default=2000,
+                        help=f"filler chunks embedded by the model at each size, in whole files of {CHUNKS_PER_FILE} "
+                             "(the rest use sentence means)")
+    parser.add_argument("--content-dir", type=Path, default=Path("content"))
+    parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder of retrieval_<course>.yaml files")
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+
+    model = MiniLMEmbeddingFunction()
+    sentences = sorted({s for p in real_sources(args.content_dir)
+                        for section in parse_markdown(p.read_text(encoding="utf-8"), p.name)
+                        for s in split_sentences(section.text)})
+    vectors = dict(zip(sentences, model.embed(sentences), strict=True))
+    questions = [q for path in sorted(args.datasets.glob("retrieval_*.yaml")) for q in load_dataset(path).questions]
+    report: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()[0],
+                              "model_chunks": args.model_chunks, "queries": len(questions), "sizes": {}}
+    print(f"{len(sentences)} real sentences, {len(questions)} queries, load average {os.getloadavg()[0]:.2f}")
+    print(f"{'chunks':>8} {'ingest/s model':>15} {'ingest/s rest':>14} {'bm25 build s':>13} "
+          f"{'dense p50/p95':>14} {'bm25 p50/p95':>14} {'hybrid p50/p95':>15} {'hybrid R@5':>11}")
+    for size in sizes:
+        r = run_size(size, model, vectors, sentences, questions, args.content_dir, args.model_chunks)
+        report["sizes"][str(size)] = r
+        rest = r["ingest_without_model"]["chunks_per_s"]
+        print(f"{r['chunks']:>8} {r['ingest_with_model']['chunks_per_s']:>15.1f} "
+              f"{'-' if rest is None else f'{rest:.0f}':>14} {r['bm25_index_build_s']:>13.2f} "
+              + " ".join(f"{r[m]['p50_ms']:>6.1f}/{r[m]['p95_ms']:<7.1f}" for m in ("dense", "bm25", "hybrid"))
+              + f" {r['hybrid']['recall@5']:>11.3f}", flush=True)
+    report["load_average_at_end"] = os.getloadavg()[0]
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

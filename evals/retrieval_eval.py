@@ -1,0 +1,181 @@
+"""Retrieval eval: recall@1, recall@5 and MRR of dense, BM25 and hybrid search on each course's labelled questions.
+
+    python -m evals.retrieval_eval [--json OUT] [--course ID ...]
+
+Each course in content/ with a dataset evals/datasets/retrieval_<course>.yaml is ingested into a fresh temporary
+store (the real embedded Chroma and offline model; your own store is not touched) and every question is asked
+in every mode, filtered to the course only (as for a learner's free question). `hybrid+skill` also filters to
+the question's skill, as the tutor does when it explains a skill.
+recall@k = share of questions with at least one labelled passage in the top k; MRR = mean of 1/rank of the
+first labelled passage in the top 10 (0 when none). Latency is per search call, after a warm-up query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from tutor.retrieval import PassageStore, ingest_course, open_store
+from tutor.retrieval.store import Mode, Passage
+from tutor.settings import Settings
+
+DATASETS = Path(__file__).parent / "datasets"
+MODES: dict[str, tuple[Mode, bool]] = {
+    "dense": ("dense", False),
+    "bm25": ("bm25", False),
+    "hybrid": ("hybrid", False),
+    "hybrid+skill": ("hybrid", True),
+}
+DEPTH = 10
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    heading: str
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: str = Field(min_length=1)
+    skill: str
+    answers: list[Answer] = Field(min_length=1)
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    course: str
+    questions: list[Question] = Field(min_length=1)
+
+
+@dataclass
+class ModeResult:
+    ranks: list[int | None]  # 1-based rank of the first labelled passage in the top DEPTH, or None
+    latencies_ms: list[float]
+
+    def summary(self) -> dict[str, Any]:
+        n = len(self.ranks)
+        return {
+            "questions": n,
+            "recall@1": round(sum(1 for r in self.ranks if r is not None and r <= 1) / n, 4),
+            "recall@5": round(sum(1 for r in self.ranks if r is not None and r <= 5) / n, 4),
+            "mrr": round(sum(1.0 / r for r in self.ranks if r is not None) / n, 4),
+            "latency_ms": {"p50": round(percentile(self.latencies_ms, 50), 2),
+                           "p95": round(percentile(self.latencies_ms, 95), 2)},
+        }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def load_dataset(path: Path) -> Dataset:
+    return Dataset.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def first_hit(passages: list[Passage], answers: list[Answer]) -> int | None:
+    wanted = {(Path(a.file).name, a.heading) for a in answers}
+    for rank, passage in enumerate(passages, start=1):
+        if (Path(passage.source).name, passage.heading) in wanted:
+            return rank
+    return None
+
+
+def unknown_labels(store: PassageStore, dataset: Dataset) -> list[str]:
+    """Labels naming a section that is not in the store (a typo in the dataset or a renamed heading)."""
+    index = store.course_index(dataset.course)
+    metadatas = index.metadatas if index is not None else []
+    known = {(Path(str(m["source"])).name, json.loads(str(m["heading_path"]))[-1]) for m in metadatas}
+    return sorted({f"{a.file} > {a.heading}" for q in dataset.questions for a in q.answers
+                   if (Path(a.file).name, a.heading) not in known})
+
+
+def evaluate_course(store: PassageStore, dataset: Dataset) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    store.search("warm up", course=dataset.course, mode="hybrid")  # loads the model and builds the BM25 index
+    results = {name: ModeResult([], []) for name in MODES}
+    misses: list[dict[str, Any]] = []
+    for question in dataset.questions:
+        for name, (mode, by_skill) in MODES.items():
+            start = time.perf_counter()
+            passages = store.search(question.q, course=dataset.course, k=DEPTH, mode=mode,
+                                    skills=[question.skill] if by_skill else None)
+            results[name].latencies_ms.append((time.perf_counter() - start) * 1000)
+            rank = first_hit(passages, question.answers)
+            results[name].ranks.append(rank)
+            if name == "hybrid" and (rank is None or rank > 5):
+                misses.append({"q": question.q, "rank": rank, "expected": [a.heading for a in question.answers],
+                               "got": [p.heading for p in passages[:3]]})
+    return {name: r.summary() for name, r in results.items()}, misses
+
+
+def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATASETS) -> dict[str, Any]:
+    datasets = sorted(datasets_dir.glob("retrieval_*.yaml"))
+    report: dict[str, Any] = {"courses": {}, "definitions": __doc__.split("\n\n")[-1].strip() if __doc__ else ""}
+    with tempfile.TemporaryDirectory(prefix="retrieval-eval-") as tmp:
+        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None))
+        for path in datasets:
+            dataset = load_dataset(path)
+            if courses and dataset.course not in courses:
+                continue
+            ingest = ingest_course(store, content_dir / dataset.course)
+            unknown = unknown_labels(store, dataset)
+            scores, misses = evaluate_course(store, dataset)
+            report["courses"][dataset.course] = {
+                "dataset": path.name,
+                "chunks": store.count(dataset.course),
+                "ingest_seconds": round(ingest.seconds, 2),
+                "unknown_labels": unknown,
+                "modes": scores,
+                "hybrid_misses_at_5": misses,
+            }
+    return report
+
+
+def print_report(report: dict[str, Any]) -> None:
+    for course, data in report["courses"].items():
+        print(f"\n{course}: {data['modes']['hybrid']['questions']} questions, {data['chunks']} chunks")
+        print(f"  {'mode':<14}{'recall@1':>9}{'recall@5':>9}{'MRR':>8}{'p50 ms':>9}{'p95 ms':>9}")
+        for name, s in data["modes"].items():
+            print(f"  {name:<14}{s['recall@1']:>9.3f}{s['recall@5']:>9.3f}{s['mrr']:>8.3f}"
+                  f"{s['latency_ms']['p50']:>9.1f}{s['latency_ms']['p95']:>9.1f}")
+        if data["unknown_labels"]:
+            print(f"  labels naming no section in the course: {', '.join(data['unknown_labels'])}")
+        for miss in data["hybrid_misses_at_5"]:
+            print(f"  hybrid miss (rank {miss['rank']}): {miss['q']!r} -> got {miss['got']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--course", action="append", help="only this course (repeatable)")
+    parser.add_argument("--content-dir", type=Path, default=Path("content"))
+    parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder of retrieval_<course>.yaml files")
+    args = parser.parse_args(argv)
+    report = run(args.content_dir, args.course, args.datasets)
+    if not report["courses"]:
+        print(f"no retrieval datasets found in {args.datasets}", file=sys.stderr)
+        return 1
+    print_report(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

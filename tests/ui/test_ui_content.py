@@ -1,0 +1,109 @@
+"""The Content page (AppTest): course validation with every problem listed, source upload into the real
+passage store with a progress bar, the store's listing per course and skill, and item analysis."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import MINI_COURSE
+from tests.ui.conftest import CONTENT, click, new_app, use_fake
+from tests.ui.fakes import FakeTutor
+from tutor.course.loader import load_course
+from tutor.settings import Settings
+
+
+def content_page() -> AppTest:
+    at = new_app()
+    at.switch_page("pages/content.py")
+    return at.run()
+
+
+def test_a_broken_course_lists_every_problem_with_file_line_and_fix(fake: FakeTutor, mini_course_copy: Path) -> None:
+    course_yaml = mini_course_copy / "course.yaml"
+    course_yaml.write_text(course_yaml.read_text().replace("prerequisites: [halves]\n    mastery",
+                                                           "prerequisites: [nope]\n    mastery"))
+    (mini_course_copy / "items" / "words.yaml").unlink()
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(str(mini_course_copy)).run()
+    at = click(at, "Validate")
+    assert not at.exception
+    assert at.error and "problem(s)" in at.error[0].value
+    table = at.table[0].value
+    assert list(table.columns) == ["File", "Line", "Field", "Problem", "How to fix"]
+    prerequisite = table[table["Problem"].str.contains("unknown prerequisite 'nope'")]
+    assert len(prerequisite) == 1
+    row = prerequisite.iloc[0]
+    assert row["File"] == "mini-course/course.yaml"
+    assert row["Line"] == "19"
+    assert "use one of: halves, adding, words" in row["How to fix"]
+    assert table["Problem"].str.contains("'words'").any()  # the deleted item bank is reported too
+
+
+def test_a_sample_course_validates_cleanly(fake: FakeTutor) -> None:
+    at = content_page()
+    at.selectbox(key="validate_choice").select(str(CONTENT / "fractions")).run()
+    at = click(at, "Validate")
+    assert [s.value for s in at.success] == [f"{CONTENT / 'fractions'}: no problems found."]
+
+
+def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor, tmp_path: Path) -> None:
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(str(tmp_path / "nowhere")).run()
+    at = click(at, "Validate")
+    assert "give the path of a course folder" in at.table[0].value["How to fix"].iloc[0]
+
+
+def test_item_analysis_flags_items_that_look_broken(fake: FakeTutor) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for learner in range(6):
+        for item, correct in (("meaning-a1", learner >= 2), ("meaning-b1", False), ("meaning-a2", learner >= 3)):
+            fake.records.add_attempt(
+                key=f"{learner}:{item}", learner_id=f"l{learner}", course_id="fractions", skill_id="meaning",
+                item_id=item, form="A", kind="multiple_choice", params={}, answer="x", correct=correct,
+                misconception=None, hints_used=0, review=False, created_at=now,
+            )
+    at = content_page()
+    assert not at.exception
+    assert any("meaning-b1" in w.value and "almost everyone gets this wrong" in w.value for w in at.warning)
+    table = next(d.value for d in at.dataframe if "Discrimination" in d.value.columns)
+    assert list(table["Item"]) == ["meaning-b1", "meaning-a1", "meaning-a2"]  # flagged first
+    assert list(table["Flag"] != "") == [True, False, False]
+    assert list(table["Attempts"]) == [6, 6, 6]
+    assert table.set_index("Item").loc["meaning-a1", "Share correct"] == pytest.approx(66.7)
+
+
+def test_upload_adds_material_to_the_store_and_the_listing_shows_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tutor.retrieval import ingest_course, open_store
+
+    mini = load_course(MINI_COURSE)
+    tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
+    store = open_store(settings)
+    ingest_course(store, MINI_COURSE)
+    tutor.store = store
+    at = content_page()
+    assert not at.exception
+    per_skill = next(d.value for d in at.dataframe if "Passages" in d.value.columns and "Title" in d.value.columns)
+    assert set(per_skill["Skill"]) == {"halves", "adding", "words"}
+    assert (per_skill["Passages"] > 0).all()
+
+    notes = b"# Quarters\n\nA quarter is one of four equal parts. Two quarters make one half of the whole.\n"
+    at.file_uploader[0].set_value([("quarters.md", notes, "text/markdown"), ("empty.md", b"# Only\n", "text/markdown")])
+    at.multiselect(key="upload_skills_mini").set_value(["halves"])
+    at = click(at.run(), "Add to course")
+    assert not at.exception
+    results = at.table[0].value
+    assert dict(zip(results["File"], results["Status"], strict=True)) == {"quarters.md": "added", "empty.md": "skipped"}
+    assert at.progress[0].value == 100
+    assert any("1 file(s) skipped" in w.value for w in at.warning)
+    assert "quarters.md" in {s.source for s in store.list_sources("mini")}
+    listing = next(d.value for d in at.dataframe if "Origin" in d.value.columns)
+    assert listing.set_index("Source").loc["quarters.md", "Origin"] == "added"
+    assert "halves" in listing.set_index("Source").loc["quarters.md", "Skills"]

@@ -1,0 +1,173 @@
+"""Content: validate course folders, add source material to the passage store, see what is in it, and
+analyse items from the attempt log."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from tutor.course.loader import discover_courses, validate_course
+from tutor.records import item_analysis
+from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
+from tutor.session import Tutor
+from ui import render
+from ui.state import get_tutor
+
+UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
+OTHER_FOLDER = "Another folder…"
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for an upload (no folders, no odd characters)."""
+    base = Path(name).name.strip() or "upload.txt"
+    return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:120]
+
+
+def validate_tab(tutor: Tutor) -> None:
+    st.markdown("Check a course folder: `course.yaml`, `items/*.yaml` and `sources/`. Every problem is listed "
+                "with its file, line and how to fix it.")
+    folders = [str(p) for p in discover_courses(tutor.settings.content_dir)]
+    choice = st.selectbox("Course folder", [*folders, OTHER_FOLDER], key="validate_choice")
+    path_text = choice
+    if choice == OTHER_FOLDER:
+        path_text = st.text_input("Path of the course folder", key="validate_path",
+                                  placeholder="e.g. /home/me/courses/algebra")
+    if st.button("Validate", type="primary", icon=":material/fact_check:", key="validate_button"):
+        if not path_text:
+            st.warning("Give the path of a course folder (the one holding course.yaml).")
+            return
+        with st.spinner("Checking the course…"):
+            problems = validate_course(Path(path_text).expanduser())
+        if not problems:
+            st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
+            return
+        st.error(f"{path_text}: {len(problems)} problem(s).")
+        st.table(render.problem_rows(problems))
+
+
+def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
+    course = tutor.courses[course_id]
+    st.markdown(f"Add Markdown, text, HTML or PDF material to **{course.title}**. Sections that name no skill "
+                "are filed under the skills you pick here.")
+    round_ = int(st.session_state.get("upload_round", 0))
+    files = st.file_uploader("Source files", type=UPLOAD_TYPES, accept_multiple_files=True,
+                             key=f"upload_files_{round_}")
+    skills = st.multiselect("Skills (optional)", [s.id for s in course.skills], key=f"upload_skills_{course_id}",
+                            format_func=lambda s: course.skill(s).title)
+    if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
+                     key="upload_button"):
+        return
+    results: list[dict[str, str | int]] = []
+    bar = st.progress(0.0, text="Adding files…")
+    with tempfile.TemporaryDirectory(prefix="tutor-upload-") as tmp:
+        for i, upload in enumerate(files or []):
+            name = safe_name(upload.name)
+            bar.progress(i / len(files or [1]), text=f"Adding {name} ({i + 1} of {len(files or [])})…")
+            path = Path(tmp) / name
+            path.write_bytes(upload.getvalue())
+            try:
+                report = ingest_paths(store, [path], course=course_id, skills=skills or None)
+            except (StoreError, EmbeddingModelError) as exc:
+                st.error(str(exc))
+                return
+            for result in report.files:
+                results.append({"File": name, "Status": result.status, "Chunks": result.chunks,
+                                "Added": result.added, "Removed": result.removed, "Message": result.message})
+    bar.progress(1.0, text=f"Done: {len(results)} file(s).")
+    skipped = [r for r in results if r["Status"] == "skipped"]
+    if skipped:
+        st.warning(f"{len(skipped)} file(s) skipped; see the message column.")
+    else:
+        st.success(f"Added {len(results)} file(s) to {course.title}.")
+    st.table(results)
+    st.session_state["upload_round"] = round_ + 1
+
+
+def store_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
+    course = tutor.courses[course_id]
+    sources = store.list_sources(course_id)
+    if not sources:
+        st.warning(f"The passage store has nothing for {course.title}. Load the course with `tutor content load` "
+                   "(or `make run`), or add files above.")
+        return
+    st.markdown(f"**{sum(s.chunks for s in sources)} passages** from **{len(sources)} source file(s)**.")
+    st.markdown("**Per skill**")
+    per_skill = []
+    for skill in course.skills:
+        passages = store.passages_for_skill(course_id, skill.id)
+        per_skill.append({
+            "Skill": skill.id,
+            "Title": skill.title,
+            "Passages": len(passages),
+            "Styles": ", ".join(sorted({p.style for p in passages if p.style})),
+            "Sources": ", ".join(sorted({p.source for p in passages})),
+        })
+    st.dataframe(per_skill, hide_index=True)
+    missing = [r["Title"] for r in per_skill if not r["Passages"]]
+    if missing:
+        st.warning("No passages for: " + ", ".join(str(m) for m in missing) + ". The tutor cannot explain these.")
+    st.markdown("**Per source file**")
+    st.dataframe(
+        [{"Source": s.source, "Origin": s.origin, "Passages": s.chunks, "Skills": ", ".join(s.skills),
+          "Styles": ", ".join(s.styles)} for s in sources],
+        hide_index=True,
+    )
+
+
+def analysis_tab(tutor: Tutor, course_id: str) -> None:
+    st.markdown("Per item, from the attempt log: attempts, share correct, and discrimination (correlation of "
+                "getting it right with the learner's accuracy on the other items). Items that look broken are "
+                "flagged: almost everyone wrong, or negative discrimination.")
+    stats = item_analysis(tutor.records.attempts(course_id))
+    if not stats:
+        st.info("No attempts yet for this course.")
+        return
+    rows = render.item_analysis_rows(stats)
+    flagged = [r for r in rows if r["Flag"]]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Items answered", len(rows))
+    c2.metric("Attempts", sum(int(r["Attempts"]) for r in rows))
+    c3.metric("Flagged", len(flagged))
+    for row in flagged:
+        st.warning(f"**{row['Item']}** ({row['Skill']}): {row['Flag']}")
+    only_flagged = st.toggle("Show flagged items only", key="analysis_flagged")
+    st.dataframe(
+        flagged if only_flagged else rows,
+        hide_index=True,
+        column_config={
+            "Share correct": st.column_config.NumberColumn(format="%.1f%%"),
+            "Discrimination": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+
+
+def main() -> None:
+    tutor = get_tutor()
+    st.title("Content")
+    courses = sorted(tutor.courses)
+    validate, sources, analysis = st.tabs(["Validate a course", "Source material", "Item analysis"])
+    with validate:
+        validate_tab(tutor)
+    if not courses:
+        st.warning(f"No valid courses loaded from {tutor.settings.content_dir}.")
+        return
+    store = tutor.store
+    with sources:
+        course_id = st.selectbox("Course", courses, format_func=lambda c: tutor.courses[c].title,
+                                 key="sources_course")
+        if isinstance(store, PassageStore):
+            upload_tab(tutor, store, course_id)
+            st.divider()
+            store_tab(tutor, store, course_id)
+        else:
+            st.info("This tutor's passage store cannot be listed or added to from here.")
+    with analysis:
+        analysis_course = st.selectbox("Course", courses, format_func=lambda c: tutor.courses[c].title,
+                                       key="analysis_course")
+        analysis_tab(tutor, analysis_course)
+
+
+main()

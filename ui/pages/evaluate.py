@@ -1,0 +1,117 @@
+"""Evaluate: run the mastery benchmark and the retrieval eval with progress, then read their tables and plots
+and download the JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ui import render, runs
+from ui.state import get_tutor
+
+
+def run_eval(spec: runs.EvalSpec, out: Path, args: list[str]) -> bool:
+    """Run one eval, streaming its output lines into the page; True when it succeeded."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    bar = st.progress(0.0, text=f"{spec.title}: starting…")
+    with st.status(f"Running {spec.title.lower()}…", expanded=True) as status:
+        log = st.empty()
+        lines: list[str] = []
+        try:
+            for line in runs.run_lines(runs.command(spec, out, args)):
+                lines = [*lines[-24:], line]
+                log.code("\n".join(lines), language=None)
+                share = render.progress_fraction(line)
+                if share is not None:
+                    bar.progress(share, text=f"{spec.title}: {share:.0%}")
+        except runs.EvalFailed as exc:
+            status.update(label=f"{spec.title} failed (exit code {exc.code})", state="error", expanded=True)
+            log.code("\n".join(exc.tail), language=None)
+            bar.empty()
+            return False
+        except OSError as exc:
+            status.update(label=f"{spec.title} could not start: {exc}", state="error")
+            bar.empty()
+            return False
+        status.update(label=f"{spec.title} finished", state="complete", expanded=False)
+    bar.progress(1.0, text=f"{spec.title}: done")
+    return True
+
+
+def show_results(spec: runs.EvalSpec, out: Path) -> None:
+    """Tables from the JSON report, the plots beside it, and a download button."""
+    if not out.is_file():
+        st.caption("No results yet: run it above.")
+        return
+    raw = out.read_bytes()
+    try:
+        data: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        st.error(f"{out} is not valid JSON ({exc}); run the eval again.")
+        return
+    when = datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    head, button = st.columns([3, 1], vertical_alignment="center")
+    head.markdown(f"**Results** (run {when})")
+    button.download_button("Download JSON", data=raw, file_name=out.name, mime="application/json",
+                           icon=":material/download:", key=f"download_{spec.name}", on_click="ignore")
+    for plot in runs.plots(out):
+        st.image(str(plot), caption=plot.name, width=720)
+    tables = render.json_tables(data)
+    comparisons = [(t, rows) for t, rows in tables if rows and "" in rows[0]]
+    details = [(t, rows) for t, rows in tables if not (rows and "" in rows[0])]
+    for title, rows in comparisons:
+        st.markdown(f"**{title}**")
+        st.dataframe(rows, hide_index=True)
+    if details:
+        with st.expander(f"More figures ({len(details)} tables)"):
+            for title, rows in details:
+                st.markdown(f"**{title}**")
+                st.dataframe(rows, hide_index=True)
+
+
+def mastery_section(data_dir: Path) -> None:
+    spec = runs.MASTERY
+    st.markdown(spec.description)
+    out = runs.output_path(data_dir, spec)
+    ready = runs.available(spec)
+    with st.form("mastery_form", border=False):
+        c1, c2 = st.columns(2)
+        learners = c1.slider("Simulated learners", min_value=100, max_value=20_000, value=2_000, step=100)
+        seed = c2.number_input("Seed", min_value=0, max_value=2**31 - 1, value=7, step=1)
+        go = st.form_submit_button("Run the mastery benchmark", type="primary", disabled=not ready,
+                                   icon=":material/play_arrow:")
+    if not ready:
+        st.warning(f"`{spec.module}` is not available in this installation.")
+    if go:
+        run_eval(spec, out, ["--learners", str(learners), "--seed", str(int(seed))])
+    show_results(spec, out)
+
+
+def retrieval_section(data_dir: Path) -> None:
+    spec = runs.RETRIEVAL
+    st.markdown(spec.description)
+    out = runs.output_path(data_dir, spec)
+    ready = runs.available(spec)
+    if not ready:
+        st.warning(f"`{spec.module}` is not available in this installation.")
+    if st.button("Run the retrieval eval", type="primary", disabled=not ready, icon=":material/play_arrow:",
+                 key="retrieval_run"):
+        run_eval(spec, out, [])
+    show_results(spec, out)
+
+
+def main() -> None:
+    data_dir = get_tutor().settings.data_dir
+    st.title("Evaluate")
+    mastery, retrieval = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title])
+    with mastery:
+        mastery_section(data_dir)
+    with retrieval:
+        retrieval_section(data_dir)
+
+
+main()
