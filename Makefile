@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+PORT   ?= 8501
 
-.PHONY: run test install lint typecheck pytest load clean
+.PHONY: run chat test install load lint typecheck pytest browser bench kt-bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,21 +16,31 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Load the sample courses and start the tutor on the embedded (offline) default.
+## Load the sample courses and open the tutor in the browser (http://localhost:8501), offline unless ANTHROPIC_API_KEY is set.
 run: install load
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --client.toolbarMode viewer
+
+## The same tutor in the terminal.
+chat: install load
 	$(BIN)/tutor chat --course fractions --learner $${USER:-learner}
 
 load: install
 	$(BIN)/tutor content validate
 	$(BIN)/tutor content load
 
+## Debian's Chromium for the end-to-end tests (never `playwright install`: no browser downloads here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 lint: install
-	$(BIN)/ruff check tutor tests evals
+	$(BIN)/ruff check tutor tests evals ui benchmarks
 
 typecheck: install
-	$(BIN)/mypy tutor
+	$(BIN)/mypy tutor ui
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

@@ -17,7 +17,6 @@ from tutor.course.loader import load_course
 from tutor.course.models import Course
 from tutor.records import Records
 from tutor.retrieval import ingest_course, open_store
-from tutor.retrieval.store import PassageStore
 from tutor.session import Tutor
 from tutor.settings import Settings
 

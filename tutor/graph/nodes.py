@@ -102,6 +102,8 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
                       "return_to": choice.from_skill, "reexplain": reexplain, "skipped": [], "hint_level": 0}
     if reexplain:
         update["reexplain_skill"] = None
+    if choice.skill_id != state.get("skill_id"):
+        update["decision"] = None  # the last decision was about another skill
     skill = course.skill(choice.skill_id)
     intro = {
         "review": f"Time for a quick review of **{skill.title}**.",
