@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +56,9 @@ class TurnRunner:
         lock.release()
         return True
 
-    def run(self, learner_id: str, course_id: str, turn: Callable[[], Iterator[Event]]) -> Iterator[Event]:
+    def run(
+        self, learner_id: str, course_id: str, turn: Callable[[], Iterator[Event]]
+    ) -> Generator[Event, None, None]:
         """Run `turn` (tutor.start or tutor.send) in a worker thread; yield its events as they come.
 
         The worker finishes the turn even when the caller stops reading. Errors arrive as
@@ -72,8 +74,8 @@ class TurnRunner:
                     events.put(event)
             except Exception as exc:  # the turn must end with a message, whatever failed
                 log.exception("turn failed for %s on %s", learner_id, course_id)
-                events.put({"type": "error", "text": f"Something went wrong on our side ({type(exc).__name__}). "
-                                                      "Your progress is saved; please try again."})
+                events.put({"type": "error", "text": f"Something went wrong on our side ({type(exc).__name__}); "
+                                                      "please send your message again."})
             finally:
                 lock.release()
                 events.put(_DONE)

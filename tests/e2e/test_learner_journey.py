@@ -136,8 +136,9 @@ class Learner:
                 if "explanation ·" in t.lower()]
 
     def _wait_for_reply(self, before: int) -> None:
+        """Wait for the question, the learner's message and at least one reply to join the conversation."""
         self.page.wait_for_function(
-            "n => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length > n", arg=before + 1,
+            "n => document.querySelectorAll('[data-testid=\"stChatMessage\"]').length > n", arg=before + 2,
             timeout=TURN_TIMEOUT,
         )
         self.settle()

@@ -6,6 +6,8 @@ from streamlit.testing.v1 import AppTest
 
 
 def live_turn() -> None:
+    from typing import Any
+
     from ui import chat
 
     explanation = {"role": "tutor", "kind": "explanation", "text": "Halves are two equal parts.", "style": "analogy",
@@ -13,7 +15,7 @@ def live_turn() -> None:
     item = {"role": "tutor", "kind": "item", "text": "Which is half?",
             "item": {"item_id": "h1", "kind": "multiple_choice", "form": "A", "prompt": "Which is half?",
                      "choices": ["1/2", "2/1"]}}
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "text", "text": "Halves are "},
         {"type": "text", "text": "two equal parts."},
         {"type": "message", "message": explanation, "streamed": True},

@@ -134,6 +134,9 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
     if text:
         form_slot.empty()
         with live:
+            if view.pending:  # the question moves from the answer card into the conversation
+                with st.chat_message("assistant", avatar=chat.TUTOR_AVATAR):
+                    chat.render_body({"role": "tutor", "kind": "item", "item": view.pending})
             with st.chat_message("user", avatar=chat.LEARNER_AVATAR):
                 st.markdown(text)
             run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text))
