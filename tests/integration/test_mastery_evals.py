@@ -16,7 +16,9 @@ from tutor.course.models import BKTParams
 POLICY_KEYS = {"items_mean", "items_median", "false_mastery_rate", "over_practice_mean", "unmastered_rate"}
 
 
-def test_mastery_bench_writes_the_issue_json_shape_and_a_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mastery_bench_writes_the_issue_json_shape_and_a_plot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "mastery.json"
     mastery_bench.main(["--learners", "400", "--seed", "3", "--json", str(out)])
     report = json.loads(out.read_text())

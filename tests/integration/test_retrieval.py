@@ -424,6 +424,15 @@ def test_diversity_pushes_a_near_duplicate_below_a_different_passage(store: Pass
     assert diverse[0].heading == plain[0].heading and diverse[1].heading == "Quarters"
 
 
+def test_large_reads_are_paged_without_losing_records(loaded: PassageStore) -> None:
+    from tutor.retrieval.store import _get_all
+
+    collection = loaded._collection("fractions")
+    assert collection is not None
+    ids, docs, metas = _get_all(collection, ["documents", "metadatas"], page=2)
+    assert sorted(ids) == sorted(snapshot(loaded, "fractions")) and len(docs) == len(metas) == 5
+
+
 def test_passages_for_skill_returns_every_chunk_in_file_order(loaded: PassageStore) -> None:
     passages = loaded.passages_for_skill("fractions", "meaning")
     assert [p.heading for p in passages] == ["Numerator and denominator", "Sharing a pizza", "Mistakes people make"]

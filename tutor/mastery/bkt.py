@@ -161,6 +161,26 @@ class Packed:
     def n_sequences(self) -> int:
         return int(self.lengths.size)
 
+    def subset(self, keep_group: NDArray[np.bool_]) -> Packed:
+        """The sequences of the groups marked in `keep_group` (indexed by group), still packed."""
+        keep_seq = keep_group[self.group]
+        keep_flat = keep_group[self.flat_group]
+        lengths = self.lengths[keep_seq]
+        horizon = int(lengths[0]) if lengths.size else 0
+        active = np.searchsorted(-lengths, -np.arange(horizon), side="left").astype(np.intp)
+        kept_inputs = self.order[keep_seq]
+        return Packed(
+            obs=self.obs[keep_flat],
+            starts=np.concatenate(([0], np.cumsum(active))).astype(np.intp),
+            active=active,
+            group=self.group[keep_seq],
+            order=np.argsort(np.argsort(kept_inputs)).astype(np.intp),
+            lengths=lengths,
+            flat_group=self.flat_group[keep_flat],
+            has_next=self.has_next[keep_flat],
+            first=self.first[keep_flat],
+        )
+
     def flat_index(self) -> NDArray[np.intp]:
         """Flat position of every answer, sequences concatenated in input order."""
         lengths_in = np.empty_like(self.lengths)
@@ -266,35 +286,46 @@ class Forward:
 
 def forward(packed: Packed, params: GroupParams) -> Forward:
     """Filter every sequence at once; each prediction uses only the answers before it."""
-    g = packed.group
+    g, fg, obs = packed.group, packed.flat_group, packed.obs
     prior, learn, forget = params.prior[g], params.learn[g], params.forget[g]
-    guess, slip = params.guess[g], params.slip[g]
-    size = packed.obs.size
+    stay_unknown, stay_known = 1 - learn, 1 - forget
+    forgets = bool(np.any(forget > 0))
+    slip, guess = params.slip[fg], params.guess[fg]
+    like_k = np.where(obs, 1 - slip, slip)  # p(answer | known), per answer
+    like_u = np.where(obs, guess, 1 - guess)  # p(answer | unknown)
+    size = obs.size
     pred_k, pred_u = np.empty(size), np.empty(size)
     filt_k, filt_u = np.empty(size), np.empty(size)
     evidence = np.empty(size)
+    scratch = np.empty(int(packed.active[0]) if packed.active.size else 0)
     starts, active = packed.starts, packed.active
     for t in range(active.size):
-        n = int(active[t])
-        lo = int(starts[t])
+        n, lo = int(active[t]), int(starts[t])
+        hi = lo + n
+        pk, pu = pred_k[lo:hi], pred_u[lo:hi]
         if t == 0:
-            k, u = prior[:n], 1 - prior[:n]
+            pk[:] = prior[:n]
+            np.subtract(1.0, prior[:n], out=pu)
         else:
             prev = int(starts[t - 1])
             k0, u0 = filt_k[prev : prev + n], filt_u[prev : prev + n]
-            k = k0 * (1 - forget[:n]) + u0 * learn[:n]
-            u = k0 * forget[:n] + u0 * (1 - learn[:n])
-        y = packed.obs[lo : lo + n]
-        joint_k = k * np.where(y, 1 - slip[:n], slip[:n])
-        joint_u = u * np.where(y, guess[:n], 1 - guess[:n])
-        total = joint_k + joint_u
-        pred_k[lo : lo + n] = k
-        pred_u[lo : lo + n] = u
-        filt_k[lo : lo + n] = joint_k / total
-        filt_u[lo : lo + n] = joint_u / total
-        evidence[lo : lo + n] = total
-    fg = packed.flat_group
-    p_right = pred_k * (1 - params.slip[fg]) + pred_u * params.guess[fg]
+            np.multiply(u0, learn[:n], out=pk)
+            np.multiply(u0, stay_unknown[:n], out=pu)
+            if forgets:
+                tmp = scratch[:n]
+                np.multiply(k0, stay_known[:n], out=tmp)
+                pk += tmp
+                np.multiply(k0, forget[:n], out=tmp)
+                pu += tmp
+            else:
+                pk += k0
+        jk, ju, ev = filt_k[lo:hi], filt_u[lo:hi], evidence[lo:hi]
+        np.multiply(pk, like_k[lo:hi], out=jk)
+        np.multiply(pu, like_u[lo:hi], out=ju)
+        np.add(jk, ju, out=ev)
+        jk /= ev
+        ju /= ev
+    p_right = pred_k * (1 - slip) + pred_u * guess
     return Forward(
         predicted=pred_k,
         predicted_unknown=pred_u,
@@ -321,24 +352,36 @@ def smooth(packed: Packed, params: GroupParams) -> Smoothed:
     fw = forward(packed, params)
     g = packed.group
     learn, forget = params.learn[g], params.forget[g]
+    stay_unknown, stay_known = 1 - learn, 1 - forget
+    forgets = bool(np.any(forget > 0))
+    inv_k = 1 / np.maximum(fw.predicted, 1e-300)
+    inv_u = 1 / np.maximum(fw.predicted_unknown, 1e-300)
     known, unknown = fw.filtered.copy(), fw.filtered_unknown.copy()  # right at each sequence's last step
     gained = np.zeros_like(known)
     lost = np.zeros_like(known)
+    width = int(packed.active[0]) if packed.active.size else 0
+    up_buf, down_buf = np.empty(width), np.empty(width)
     starts, active = packed.starts, packed.active
     for t in range(active.size - 2, -1, -1):
         m = int(active[t + 1])
         lo, nxt = int(starts[t]), int(starts[t + 1])
+        up, down = up_buf[:m], down_buf[:m]
+        np.multiply(known[nxt : nxt + m], inv_k[nxt : nxt + m], out=up)  # p(known next | all) / p(known next | past)
+        np.multiply(unknown[nxt : nxt + m], inv_u[nxt : nxt + m], out=down)
         a_k, a_u = fw.filtered[lo : lo + m], fw.filtered_unknown[lo : lo + m]
-        up = known[nxt : nxt + m] / np.maximum(fw.predicted[nxt : nxt + m], 1e-300)
-        down = unknown[nxt : nxt + m] / np.maximum(fw.predicted_unknown[nxt : nxt + m], 1e-300)
-        stay_k = a_k * (1 - forget[:m]) * up
-        leave = a_k * forget[:m] * down
-        gain = a_u * learn[:m] * up
-        stay_u = a_u * (1 - learn[:m]) * down
-        known[lo : lo + m] = stay_k + leave
-        unknown[lo : lo + m] = gain + stay_u
-        gained[lo : lo + m] = gain
-        lost[lo : lo + m] = leave
+        gain, kn, un = gained[lo : lo + m], known[lo : lo + m], unknown[lo : lo + m]
+        np.multiply(a_u, learn[:m], out=gain)
+        gain *= up
+        np.multiply(a_k, up, out=kn)
+        if forgets:
+            leave = lost[lo : lo + m]
+            kn *= stay_known[:m]
+            np.multiply(a_k, forget[:m], out=leave)
+            leave *= down
+            kn += leave
+        np.multiply(a_u, stay_unknown[:m], out=un)
+        un *= down
+        un += gain
     return Smoothed(forward=fw, known=known, unknown=unknown, gained=gained, lost=lost)
 
 
@@ -441,23 +484,26 @@ def em(
 ) -> tuple[GroupParams, FloatArray, NDArray[np.intp], NDArray[np.bool_]]:
     """Expectation-maximisation for every group at once.
 
-    A group stops moving once its mean log-likelihood per answer improves by less than `tol`.
+    A group stops once its mean log-likelihood per answer improves by less than `tol`; its sequences
+    then leave the working set, so the remaining passes only cover groups still moving.
     Returns (params, log-likelihood, iterations, converged) per group.
     """
     n_groups = start.prior.size
     answers = np.maximum(np.bincount(packed.flat_group, minlength=n_groups), 1)
     params = bounds.clip(start, forgets)
     previous = np.full(n_groups, -np.inf)
+    log_likelihood = np.full(n_groups, -np.inf)
     iterations = np.zeros(n_groups, dtype=np.intp)
     converged = np.zeros(n_groups, dtype=bool)
-    log_likelihood = previous
+    work, working = packed, n_groups
     for _ in range(max_iter):
-        expected = e_step(packed, params, forgets)
-        log_likelihood = expected.log_likelihood
-        converged |= (log_likelihood - previous) / answers < tol
-        if converged.all():
-            break
         moving = ~converged
+        expected = e_step(work, params, forgets)
+        log_likelihood = np.where(moving, expected.log_likelihood, log_likelihood)
+        converged |= moving & ((expected.log_likelihood - previous) / answers < tol)
+        moving = ~converged
+        if not moving.any():
+            break
         iterations[moving] += 1
         new = bounds.clip(expected.params, forgets)
         params = GroupParams(
@@ -467,9 +513,12 @@ def em(
             slip=np.where(moving, new.slip, params.slip),
             forget=np.where(moving, new.forget, params.forget),
         )
-        previous = np.where(moving, log_likelihood, previous)
+        previous = np.where(moving, expected.log_likelihood, previous)
+        if moving.sum() < 0.9 * working:
+            work, working = packed.subset(moving), int(moving.sum())
     else:
-        log_likelihood = e_step(packed, params, forgets).log_likelihood
+        moving = ~converged
+        log_likelihood = np.where(moving, e_step(work, params, forgets).log_likelihood, log_likelihood)
     return params, log_likelihood, iterations, converged
 
 

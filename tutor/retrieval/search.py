@@ -94,11 +94,13 @@ class CourseIndex:
         words = [w for w in _tokenize([text], return_ids=False)[0] if w in vocab]
         if not words:
             return []
-        weights = allowed.astype(np.float32) if allowed is not None else None
-        docs, scores = self._bm25.retrieve(
-            [words], k=min(k, len(self.ids)), show_progress=False, n_threads=1, weight_mask=weights
-        )
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        scores = self._bm25.get_scores(words)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]  # best first; ties by position, so results are stable
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:

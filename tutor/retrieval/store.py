@@ -199,7 +199,7 @@ class PassageStore:
         groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
         for name in [course] if course is not None else self.courses():
             collection = self._collection(name)
-            metas = collection.get(include=["metadatas"])["metadatas"] or [] if collection is not None else []
+            metas = _get_all(collection, ["metadatas"])[2] if collection is not None else []
             for meta in metas:
                 groups.setdefault((name, str(meta["source"])), []).append(meta)
         return [
@@ -219,10 +219,9 @@ class PassageStore:
         collection = self._collection(course)
         if collection is None:
             return []
-        got = collection.get(where={skill_key(skill): True}, include=["documents", "metadatas"])
-        metas = got["metadatas"] or []
-        passages = [_passage(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"] or [], metas, strict=True)]
-        order = {i: (str(m["source"]), int(str(m.get("order", 0)))) for i, m in zip(got["ids"], metas, strict=True)}
+        ids, docs, metas = _get_all(collection, ["documents", "metadatas"], {skill_key(skill): True})
+        passages = [_passage(i, d, m, 0.0) for i, d, m in zip(ids, docs, metas, strict=True)]
+        order = {i: (str(m["source"]), int(str(m.get("order", 0)))) for i, m in zip(ids, metas, strict=True)}
         return sorted(passages, key=lambda p: order[p.id])
 
     def search(
@@ -302,7 +301,7 @@ class PassageStore:
         """
         collection = self._collection(course, create=True)
         assert collection is not None
-        old = set(collection.get(where={"source": source}, include=[])["ids"])
+        old = set(_get_all(collection, [], {"source": source})[0])
         new = [c for c in _unique(chunks) if c.id not in old]
         stale = old - {c.id for c in chunks}
         if not new and not stale:
@@ -346,7 +345,7 @@ class PassageStore:
             self._indexes.pop(course, None)
             return removed
         wanted: dict[Literal["$in", "$nin"], list[str | int | float | bool]] = {"$in": list(sources)}
-        ids = collection.get(where={"source": wanted}, include=[])["ids"] if wanted["$in"] else []
+        ids = _get_all(collection, [], {"source": wanted})[0] if wanted["$in"] else []
         batch_size = self._client.get_max_batch_size()
         for start in range(0, len(ids), batch_size):
             collection.delete(ids=ids[start : start + batch_size])
@@ -402,11 +401,9 @@ class PassageStore:
         if cached is not None and cached.revision == revision:
             return cached
         with self._lock:
-            got = collection.get(include=["documents", "metadatas"])
-            metas = list(got["metadatas"] or [])
-            docs = list(got["documents"] or [])
+            ids, docs, metas = _get_all(collection, ["documents", "metadatas"])
             texts = [index_text(d, _heading_path(m)) for d, m in zip(docs, metas, strict=True)]
-            index = CourseIndex.build(revision, list(got["ids"]), docs, metas, texts)
+            index = CourseIndex.build(revision, ids, docs, metas, texts)
             self._indexes[course] = index
             return index
 
@@ -434,6 +431,22 @@ class PassageStore:
         if embeddings is None:
             return {}
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], embeddings, strict=True)}
+
+
+def _get_all(
+    collection: ChromaCollection, include: list[Any], where: dict[str, Any] | None = None, page: int = 5000
+) -> tuple[list[str], list[str], list[Mapping[str, Any]]]:
+    """(ids, documents, metadatas) of every matching record, read in pages (one big read overflows SQLite)."""
+    ids: list[str] = []
+    docs: list[str] = []
+    metas: list[Mapping[str, Any]] = []
+    while True:
+        got = collection.get(where=where, include=include, limit=page, offset=len(ids))
+        ids.extend(got["ids"])
+        docs.extend(d or "" for d in got["documents"] or [])
+        metas.extend(got["metadatas"] or [])
+        if len(got["ids"]) < page:
+            return ids, docs, metas
 
 
 def _ef_name(ef: EmbeddingFunction[Any]) -> str:
