@@ -271,7 +271,11 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     ctx = runtime.context
     skill_id = state.get("skill_id")
     assert skill_id is not None
-    passages = list(ctx.store.search(state["inbox"], course=ctx.course.id, k=4))
+    # the skill being learnt first (most questions are about it), then the rest of the course
+    question = state["inbox"]
+    passages = list(ctx.store.search(question, course=ctx.course.id, skills=[skill_id], k=2))
+    seen = {p.id for p in passages}
+    passages += [p for p in ctx.store.search(question, course=ctx.course.id, k=4) if p.id not in seen][:2]
     answer = ctx.provider.answer_question(
         skill=ctx.course.skill(skill_id),
         question=state["inbox"],
