@@ -69,6 +69,24 @@ def _record_usage(runtime: Runtime[Context], state: TutorState, purpose: str, us
     )
 
 
+def _record_explanation(
+    runtime: Runtime[Context], state: TutorState, skill_id: str, purpose: str, explanation: Explanation
+) -> None:
+    """Log what was shown (style, passages cited) and what it cost."""
+    runtime.context.records.add_explanation(
+        key=_key(state, purpose),
+        learner_id=state["learner_id"],
+        course_id=runtime.context.course.id,
+        skill_id=skill_id,
+        purpose=purpose,
+        style=explanation.style,
+        passages=list(explanation.cited),
+        provider=explanation.usage.provider,
+        created_at=runtime.context.clock(),
+    )
+    _record_usage(runtime, state, purpose, explanation.usage)
+
+
 def public_item(item: Item, instance: ItemInstance) -> dict[str, Any]:
     """What the learner is shown of an item: never the key, the choices' correctness or feedback."""
     payload: dict[str, Any] = {"item_id": item.id, "kind": item.kind, "form": item.form, "prompt": instance.prompt}
@@ -138,18 +156,7 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         misconceptions=misconceptions,
         on_text=lambda chunk: _say(runtime, chunk),
     )
-    ctx.records.add_explanation(
-        key=_key(state, purpose),
-        learner_id=state["learner_id"],
-        course_id=ctx.course.id,
-        skill_id=skill_id,
-        purpose=purpose,
-        style=explanation.style,
-        passages=list(explanation.cited),
-        provider=explanation.usage.provider,
-        created_at=ctx.clock(),
-    )
-    _record_usage(runtime, state, purpose, explanation.usage)
+    _record_explanation(runtime, state, skill_id, purpose, explanation)
     new_shown = {
         "styles": [*shown["styles"], explanation.style],
         "passages": [*shown["passages"], *explanation.cited],
@@ -282,18 +289,7 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         passages=passages,
         on_text=lambda chunk: _say(runtime, chunk),
     )
-    ctx.records.add_explanation(
-        key=_key(state, "answer"),
-        learner_id=state["learner_id"],
-        course_id=ctx.course.id,
-        skill_id=skill_id,
-        purpose="answer",
-        style=answer.style,
-        passages=list(answer.cited),
-        provider=answer.usage.provider,
-        created_at=ctx.clock(),
-    )
-    _record_usage(runtime, state, "answer", answer.usage)
+    _record_explanation(runtime, state, skill_id, "answer", answer)
     reminder = "\n\nWhen you're ready, answer the question above."
     _say(runtime, reminder)
     message: Message = {
