@@ -46,5 +46,21 @@ pytest: install browser
 ## Install what tests need, then lint, type-check and run the tests.
 test: lint typecheck pytest
 
+## Benchmarks and evals (figures, not pass/fail): mastery gate vs classic criteria, retrieval, tutor overhead.
+bench: install
+	$(BIN)/python -m evals.mastery_bench --learners 10000 --seed 1 --json evals/out/mastery_bench.json
+	$(BIN)/python -m evals.retrieval_eval --json evals/out/retrieval.json
+	$(BIN)/python -m benchmarks.turn_overhead --json benchmarks/out/turn_overhead.json
+	$(BIN)/python -m benchmarks.retrieval_scale --sizes 1000,10000 --json benchmarks/out/retrieval_scale.json
+
+## Knowledge tracing on ASSISTments 2009 (../shared/data), ours beside pyBKT in its own venv (pyBKT needs old numpy).
+PYBKT := evals/.pybkt-venv
+$(PYBKT)/bin/python:
+	$(PYTHON) -m venv $(PYBKT)
+	$(PYBKT)/bin/python -m pip install --quiet pyBKT==1.4.3 numpy==1.26.4 pandas==2.1.4 scikit-learn==1.5.2
+
+kt-bench: install $(PYBKT)/bin/python
+	$(BIN)/python -m evals.kt_bench --json evals/out/kt_bench.json
+
 clean:
 	rm -rf .tutor .pytest_cache .mypy_cache .ruff_cache test-output
