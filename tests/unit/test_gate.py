@@ -177,3 +177,11 @@ def test_batch_gate_agrees_with_decide(rows: list[list[tuple[bool, int]]], rule:
             decision = decide(history[: t + 1], rule, PARAMS)
             assert statuses[r, t] == STATUS_CODES[decision.status]
             assert p[r, t] == decision.p_known
+
+
+def test_open_answer_questions_need_fewer_right_answers_than_guessable_ones() -> None:
+    numeric = [Attempt("n0", "A", True, kind="numeric")]
+    plain = [Attempt("p0", "A", True)]
+    rule = MasteryCriterion()  # the course default
+    assert decide(numeric, rule, PARAMS).answers_needed == 2  # min_items: three different questions
+    assert decide(plain, rule, PARAMS).answers_needed == 3  # 98% takes four right answers at guess 0.2

@@ -129,8 +129,11 @@ def answers_needed(
 ) -> int | None:
     """Fewest further right answers, each on a new question, that would make the gate say mastered.
 
-    None when even LOOKAHEAD right answers would not do (for instance a skill nobody can learn).
+    Future questions are assumed to be of the same kind as the last one asked. None when even
+    LOOKAHEAD right answers would not do (for instance a skill nobody can learn).
     """
+    if attempts:
+        params = _params(attempts[-1], params)
     answers = [a.correct for a in attempts]
     right_items = {a.item_id for a in attempts if a.correct}
     p = p_known
