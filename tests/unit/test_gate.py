@@ -185,3 +185,8 @@ def test_open_answer_questions_need_fewer_right_answers_than_guessable_ones() ->
     rule = MasteryCriterion()  # the course default
     assert decide(numeric, rule, PARAMS).answers_needed == 2  # min_items: three different questions
     assert decide(plain, rule, PARAMS).answers_needed == 3  # 98% takes four right answers at guess 0.2
+
+
+def test_misconception_tags_read_as_words_in_the_reasons() -> None:
+    decision = decide(attempts("100", tag="numerator-denominator-swap"), RULE, PARAMS)
+    assert "mistakes seen: numerator denominator swap" in decision.reasons

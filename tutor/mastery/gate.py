@@ -217,7 +217,7 @@ def _reasons(
     if status == "remediate":
         reasons.append(f"let's look at this again: {trigger}")
         if misconceptions:
-            reasons.append("mistakes seen: " + ", ".join(m.replace("_", " ") for m in misconceptions))
+            reasons.append("mistakes seen: " + ", ".join(m.replace("_", " ").replace("-", " ") for m in misconceptions))
     if needed is None:
         reasons.append("not yet: more right answers on new questions needed")
     else:
