@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +64,6 @@ class SessionView:
     complete: bool
     started: bool
     provider: str
-    notices: list[str] = field(default_factory=list)
 
     @property
     def mastered_share(self) -> float:

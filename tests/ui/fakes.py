@@ -8,7 +8,7 @@ through their public payload only; `send` grades multiple-choice answers against
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tutor.course.models import Course, Item, MultipleChoiceItem, NumericItem
@@ -37,7 +37,6 @@ class FakeView:
     complete: bool
     started: bool
     provider: str
-    notices: list[str] = field(default_factory=list)
 
     @property
     def mastered_share(self) -> float:
