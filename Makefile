@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
 
-.PHONY: run chat test install load lint typecheck pytest browser bench kt-bench clean
+.PHONY: run chat test install load lint typecheck pytest browser bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,12 +55,17 @@ bench: install
 
 ## Knowledge tracing on ASSISTments 2009 (../shared/data), ours beside pyBKT in its own venv (pyBKT needs old numpy).
 PYBKT := evals/.pybkt-venv
-$(PYBKT)/bin/python:
-	$(PYTHON) -m venv $(PYBKT)
+$(PYBKT)/.installed:
+	test -x $(PYBKT)/bin/python || $(PYTHON) -m venv $(PYBKT)
 	$(PYBKT)/bin/python -m pip install --quiet pyBKT==1.4.3 numpy==1.26.4 pandas==2.1.4 scikit-learn==1.5.2
+	touch $@
 
-kt-bench: install $(PYBKT)/bin/python
+kt-bench: install $(PYBKT)/.installed
 	$(BIN)/python -m evals.kt_bench --json evals/out/kt_bench.json
+
+## The whole split; pyBKT takes ~25 min standard (with forgetting, well over an hour).
+kt-bench-full: install $(PYBKT)/.installed
+	$(BIN)/python -m evals.kt_bench --full --no-forgets --json evals/out/kt_bench_full.json
 
 clean:
 	rm -rf .tutor .pytest_cache .mypy_cache .ruff_cache test-output

@@ -241,3 +241,24 @@ def test_claude_path_streams_and_a_failing_turn_still_completes(  # type: ignore
         assert len(tutor.records.attempts("fractions", "zed")) == 1
     finally:
         tutor.close()
+
+
+def test_repeated_failure_steps_back_to_the_prerequisite_then_returns(make_tutor) -> None:  # type: ignore[no-untyped-def]
+    tutor: Tutor = make_tutor()
+    drain(tutor.start("sam", "mini"))
+    while tutor.view("sam", "mini").skill_map[0].status != "mastered":
+        drain(tutor.send("sam", "mini", answer(tutor, "sam", "mini", right=True)))
+    assert tutor.view("sam", "mini").skill_id == "adding"
+    for _ in range(12):  # keep failing the new skill: two remediations, then a step back
+        values = tutor.graph.get_state(tutor._config("sam", "mini")).values
+        if values.get("mode") == "step_back":
+            break
+        drain(tutor.send("sam", "mini", answer(tutor, "sam", "mini", right=False)))
+    values = tutor.graph.get_state(tutor._config("sam", "mini")).values
+    assert values["mode"] == "step_back" and values["skill_id"] == "halves" and values["return_to"] == "adding"
+    halves_items = {item.id for item in tutor.course("mini").items["halves"]}
+    assert pending_instance(tutor, "sam", "mini")[0].id in halves_items  # a check item of the prerequisite
+    events = drain(tutor.send("sam", "mini", answer(tutor, "sam", "mini", right=True)))  # the check is passed
+    view = tutor.view("sam", "mini")
+    assert view.skill_id == "adding" and view.skill_map[0].status == "mastered"
+    assert "remediation" in kinds(events)  # back on the skill with another explanation

@@ -403,6 +403,8 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
             progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
             update["reexplain_skill"] = came_from
         return update
+    if state.get("mode") == "step_back" and came_from:  # checked: the prerequisite is reopened instead
+        progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
     update["reexplain_skill"] = skill_id
     update["decision"] = {
