@@ -76,16 +76,20 @@ class FallbackProvider:
         self.name = primary.name
         self._on_fallback = on_fallback
 
-    def _guard(self, method: str, call_primary: Callable[[], T], call_fallback: Callable[[], T]) -> T:
+    def _guard(
+        self, method: str, call: Callable[[Provider, TextCallback | None], T], on_text: TextCallback | None = None
+    ) -> T:
+        """`call(provider, on_text)` on the primary; on failure, report it and make the same call on the fallback."""
+        relay = _Relay(on_text)
         try:
-            return call_primary()
+            return call(self.primary, relay.callback)
         except FALLBACK_ERRORS as exc:
             if self._on_fallback is not None:
                 log.info("%s.%s failed, the offline provider answers instead: %s", self.name, method, exc)
                 self._on_fallback(method, exc)
             else:
                 log.warning("%s.%s failed, the offline provider answers instead: %s", self.name, method, exc)
-            return call_fallback()
+            return call(self.fallback, relay.for_fallback())
 
     def explain(
         self,
@@ -98,27 +102,13 @@ class FallbackProvider:
         misconceptions: Sequence[str] = (),
         on_text: TextCallback | None = None,
     ) -> Explanation:
-        relay = _Relay(on_text)
         return self._guard(
             "explain",
-            lambda: self.primary.explain(
-                course_title=course_title,
-                skill=skill,
-                passages=passages,
-                style=style,
-                avoid_styles=avoid_styles,
-                misconceptions=misconceptions,
-                on_text=relay.callback,
+            lambda provider, text: provider.explain(
+                course_title=course_title, skill=skill, passages=passages, style=style,
+                avoid_styles=avoid_styles, misconceptions=misconceptions, on_text=text,
             ),
-            lambda: self.fallback.explain(
-                course_title=course_title,
-                skill=skill,
-                passages=passages,
-                style=style,
-                avoid_styles=avoid_styles,
-                misconceptions=misconceptions,
-                on_text=relay.for_fallback(),
-            ),
+            on_text,
         )
 
     def answer_question(
@@ -129,22 +119,17 @@ class FallbackProvider:
         passages: Sequence[PassageLike],
         on_text: TextCallback | None = None,
     ) -> Explanation:
-        relay = _Relay(on_text)
         return self._guard(
             "answer_question",
-            lambda: self.primary.answer_question(
-                skill=skill, question=question, passages=passages, on_text=relay.callback
+            lambda provider, text: provider.answer_question(
+                skill=skill, question=question, passages=passages, on_text=text
             ),
-            lambda: self.fallback.answer_question(
-                skill=skill, question=question, passages=passages, on_text=relay.for_fallback()
-            ),
+            on_text,
         )
 
     def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
         return self._guard(
-            "grade_free_response",
-            lambda: self.primary.grade_free_response(item=item, answer=answer),
-            lambda: self.fallback.grade_free_response(item=item, answer=answer),
+            "grade_free_response", lambda provider, _text: provider.grade_free_response(item=item, answer=answer)
         )
 
     def hint(
@@ -156,15 +141,10 @@ class FallbackProvider:
         level: int,
         on_text: TextCallback | None = None,
     ) -> tuple[str, Usage]:
-        relay = _Relay(on_text)
         return self._guard(
             "hint",
-            lambda: self.primary.hint(
-                skill=skill, item_prompt=item_prompt, authored_hints=authored_hints, level=level,
-                on_text=relay.callback,
+            lambda provider, text: provider.hint(
+                skill=skill, item_prompt=item_prompt, authored_hints=authored_hints, level=level, on_text=text
             ),
-            lambda: self.fallback.hint(
-                skill=skill, item_prompt=item_prompt, authored_hints=authored_hints, level=level,
-                on_text=relay.for_fallback(),
-            ),
+            on_text,
         )
