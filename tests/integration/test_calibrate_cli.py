@@ -31,13 +31,17 @@ def _log_simulated(records: Records, skill: str, learners: int, attempts: int, s
             known = known or rng.random() < TRUE["learn"]
 
 
-def test_calibrate_recovers_parameters_from_the_log(
-    tmp_path: Path, mini_course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def mini_env(tmp_path: Path, mini_course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mini course in a content folder of its own, and an empty data folder, as the CLI's settings."""
     content = tmp_path / "content"
     shutil.copytree(mini_course, content / "mini")
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+
+
+@pytest.mark.usefixtures("mini_env")
+def test_calibrate_recovers_parameters_from_the_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     records = Records(Settings().resolved_database_url)
     _log_simulated(records, "halves", learners=600, attempts=15, seed=1)
     out = tmp_path / "fit.json"
@@ -49,12 +53,7 @@ def test_calibrate_recovers_parameters_from_the_log(
         assert abs(fitted[name] - TRUE[name]) < 0.06, (name, fitted)
 
 
-def test_calibrate_with_an_empty_log_says_so(
-    tmp_path: Path, mini_course: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    content = tmp_path / "content"
-    shutil.copytree(mini_course, content / "mini")
-    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+@pytest.mark.usefixtures("mini_env")
+def test_calibrate_with_an_empty_log_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["calibrate", "--course", "mini"]) == 1
     assert "no attempts logged" in capsys.readouterr().out
