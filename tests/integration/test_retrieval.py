@@ -457,7 +457,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding: MiniLMEm
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TUTOR_CONTENT_DIR", str(tmp_path / "content"))
     monkeypatch.delenv("TUTOR_CHROMA_URL", raising=False)
-    monkeypatch.setattr("tutor.retrieval.store.MiniLMEmbeddingFunction", lambda: embedding)
+    monkeypatch.setattr("tutor.retrieval.store.MiniLMEmbeddingFunction", lambda **_: embedding)
     yield tmp_path
 
 

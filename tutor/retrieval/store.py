@@ -148,7 +148,10 @@ def open_store(
         path = settings.resolved_chroma_path
         path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(path), settings=telemetry_off)
-    return PassageStore(client, embedding_function or MiniLMEmbeddingFunction(), prefix)
+    embedding = embedding_function or MiniLMEmbeddingFunction(
+        fast=settings.embedding_fast, cache_dir=settings.model_cache
+    )
+    return PassageStore(client, embedding, prefix)
 
 
 def collection_name(prefix: str, course: str) -> str:
