@@ -134,6 +134,7 @@ def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATAS
             ingest = ingest_course(store, content_dir / dataset.course)
             unknown = unknown_labels(store, dataset)
             scores, misses = evaluate_course(store, dataset)
+            report["embedding"] = getattr(store.embedding_function, "variant", type(store.embedding_function).__name__)
             report["courses"][dataset.course] = {
                 "dataset": path.name,
                 "chunks": store.count(dataset.course),
@@ -146,6 +147,7 @@ def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATAS
 
 
 def print_report(report: dict[str, Any]) -> None:
+    print(f"embedding model: {report.get('embedding', '?')}")
     for course, data in report["courses"].items():
         print(f"\n{course}: {data['modes']['hybrid']['questions']} questions, {data['chunks']} chunks")
         print(f"  {'mode':<14}{'recall@1':>9}{'recall@5':>9}{'MRR':>8}{'p50 ms':>9}{'p95 ms':>9}")
