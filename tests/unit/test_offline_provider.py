@@ -10,10 +10,12 @@ from tutor.course.models import (
     FreeResponseItem,
     MultipleChoiceItem,
     NumericItem,
+    RubricPoint,
     ShortTextItem,
     Skill,
 )
 from tutor.llm import OfflineProvider, build_provider, required_points
+from tutor.llm.offline import point_met
 from tutor.settings import Settings
 
 
@@ -204,6 +206,36 @@ def test_rubric_point_without_keywords_is_matched_by_its_own_words(offline: Offl
     assert 0 in grade.points_met
     grade, _ = offline.grade_free_response(item=item, answer="Write it down somewhere.")
     assert 0 not in grade.points_met
+
+
+@pytest.mark.parametrize(
+    ("answer", "met"),
+    [
+        ("I would not tell the DPO, and I wouldn't recall it; there is no 72-hour deadline.", []),
+        ("Don't report it internally. Never contact the DPO.", []),
+        ("Do not delete it and never mention the 72 hours", []),
+        ("Not only tell the DPO but also recall the email.", [0, 2]),
+        ("Tell the DPO, not the customer, and recall it, because 72 hours is the limit.", [0, 1, 2]),
+        ("The DPO, without delay. We cannot wait: recall it.", [0, 2]),
+    ],
+)
+def test_a_keyword_right_after_a_negation_does_not_count(
+    offline: OfflineProvider, answer: str, met: list[int]
+) -> None:
+    grade, _ = offline.grade_free_response(item=BREACH, answer=answer)
+    assert grade.points_met == met
+
+
+def test_a_negative_point_is_still_met_by_a_negative_answer() -> None:
+    point = RubricPoint(point="Anonymised data can no longer identify anyone.", keywords=["identify", "identifiable"])
+    assert point_met(point, "Once anonymised, the data cannot identify a person any more.")
+    assert point_met(point, "It is no longer identifiable.")
+    positive = RubricPoint(point="Pseudonymised data is still personal data.", keywords=["personal data"])
+    assert point_met(positive, "It is still personal data, not anonymous data.")
+    assert not point_met(positive, "Pseudonymised data isn't personal data any more.")
+    without_keywords = RubricPoint(point="Pseudonymised data is still personal data.")
+    assert point_met(without_keywords, "pseudonymised data stays personal data")
+    assert not point_met(without_keywords, "pseudonymised data is not personal data")
 
 
 def test_required_points_defaults_to_all_but_one() -> None:

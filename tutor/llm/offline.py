@@ -104,14 +104,34 @@ def _same_word(answer_token: str, keyword_token: str) -> bool:
     )
 
 
-def _phrase_in(phrase: Sequence[str], tokens: Sequence[str]) -> bool:
-    if not phrase:
-        return False
+_NEGATIONS = frozenset({"not", "no", "never", "cannot", "without", "neither", "nor", "none", "nothing", "t"})
+"""Words that negate what follows them ("t" is what is left of n't: isn't, don't, wouldn't)."""
+NEGATION_REACH = 3
+"""How many words before a keyword a negation may stand and still negate it (within its clause)."""
+_CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]|\b(?:but|although|though|however|whereas)\b", re.IGNORECASE)
+
+
+def _clauses(text: str) -> list[list[str]]:
+    return [tokens for part in _CLAUSE_BREAK.split(text) if (tokens := _tokens(part))]
+
+
+def _negated(tokens: Sequence[str], start: int) -> bool:
+    """Whether a negation stands within NEGATION_REACH words before `start` ("not only" does not negate)."""
+    for i in range(max(0, start - NEGATION_REACH), start):
+        if tokens[i] in _NEGATIONS and not (tokens[i] == "not" and i + 1 < len(tokens) and tokens[i + 1] == "only"):
+            return True
+    return False
+
+
+def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
+    """Every position where `phrase` occurs in `tokens` (word by word, as `_same_word` compares)."""
     width = len(phrase)
-    return any(
-        all(_same_word(tokens[start + k], phrase[k]) for k in range(width))
-        for start in range(len(tokens) - width + 1)
-    )
+    if not width:
+        return []
+    return [
+        start for start in range(len(tokens) - width + 1)
+        if all(_same_word(tokens[start + k], phrase[k]) for k in range(width))
+    ]
 
 
 def point_met(point: RubricPoint, answer: str) -> bool:
@@ -119,13 +139,23 @@ def point_met(point: RubricPoint, answer: str) -> bool:
 
     With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
     words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
+    When the point itself states something positively, a match right after a negation in the same clause
+    ("I would not tell the DPO", "it isn't personal data") does not count. A point that is itself negative
+    ("cannot identify anyone") is matched without this check, so "can no longer identify anyone" still counts.
     """
-    tokens = _tokens(answer)
+    positive = not any(t in _NEGATIONS for t in _tokens(point.point))
+
+    clauses = _clauses(answer)
+
+    def found(phrase: Sequence[str]) -> bool:
+        return any(
+            not (positive and _negated(clause, start)) for clause in clauses for start in _phrase_at(phrase, clause)
+        )
+
     if point.keywords:
-        return any(_phrase_in(_tokens(keyword), tokens) for keyword in point.keywords)
+        return any(found(_tokens(keyword)) for keyword in point.keywords)
     wanted = [t for t in dict.fromkeys(_tokens(point.point)) if t not in _STOPWORDS]
-    found = sum(1 for word in wanted if any(_same_word(t, word) for t in tokens))
-    return bool(wanted) and found >= math.ceil(len(wanted) * 2 / 3)
+    return bool(wanted) and sum(1 for word in wanted if found([word])) >= math.ceil(len(wanted) * 2 / 3)
 
 
 def _paragraphs(text: str) -> list[str]:
