@@ -6,7 +6,8 @@
 - Questions are answered by quoting the paragraphs that share the most words with the question, with
   citations, or by saying plainly that the sources don't cover it.
 - Free-response answers are graded transparently: a rubric point is met when one of its keyword phrases
-  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated).
+  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated), and not right after a
+  negation in the same clause when the point itself is positive.
 - Hints are the authored hints, gentlest first, or a nudge built from the skill objectives.
 Framing sentences come from templates in prompts/offline/.
 """
