@@ -241,8 +241,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
                 candidate = Path(tmp) / cached.name
                 build_fast_model(model, candidate)
                 session = self._open(candidate)
-                pairs = [(self._encode([probe], exact)[0], self._encode([probe], session)[0]) for probe in PROBES]
-                agreement = min(float(np.dot(a, b)) for a, b in pairs)
+                agreement = min(
+                    float(np.dot(self._vector(probe, exact), self._vector(probe, session))) for probe in PROBES
+                )
                 if agreement < MIN_AGREEMENT:
                     log.warning("the fused int8 embedding model agrees only %.3f with the exact one; using the exact "
                                 "model", agreement)
@@ -259,24 +260,19 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if len(texts) <= 1 or self._threads == 1:
             for i, text in enumerate(texts):
-                out[i] = self._encode([text], self._session)[0]
+                out[i] = self._vector(text, self._session)
             return out
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="embed")
-        for i, row in enumerate(self._pool.map(lambda text: self._encode([text], self._session)[0], texts)):
+        for i, row in enumerate(self._pool.map(lambda text: self._vector(text, self._session), texts)):
             out[i] = row
         return out
 
-    def _encode(self, texts: list[str], session: Any) -> npt.NDArray[np.float32]:
-        """Texts of one length (one text, or texts padded by the caller's tokenizer) through `session`."""
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden: npt.NDArray[np.float32] = session.run(None, feeds)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: npt.NDArray[np.float32] = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+    def _vector(self, text: str, session: Any) -> npt.NDArray[np.float32]:
+        """One text, unpadded, through `session`: the mean of its token vectors, scaled to unit length."""
+        ids = np.array([self._tokenizer.encode(text).ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        pooled = session.run(None, feeds)[0][0].mean(axis=0)
+        unit: npt.NDArray[np.float32] = (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
         return unit
