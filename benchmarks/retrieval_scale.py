@@ -106,6 +106,11 @@ def filler_files(folder: Path, sentences: list[str], count: int, seed: int) -> l
     return paths
 
 
+def words(paths: list[Path]) -> int:
+    """Words of passage text in these Markdown files (chunk sizes differ; words/s does not depend on them)."""
+    return sum(len(section.text.split()) for p in paths for section in parse_markdown(p.read_text("utf-8"), p.name))
+
+
 def percentile(values: list[float], pct: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[pct - 1] if len(values) > 1 else values[0]
 
@@ -172,7 +177,9 @@ def run_size(size: int, model: MiniLMEmbeddingFunction, sentence_vectors: dict[s
             "chunks": chunks,
             "ingest_with_model": {"chunks": with_model.added + real.added,
                                   "chunks_per_s": round((with_model.added + real.added)
-                                                        / max(with_model.seconds + real.seconds, 1e-9), 1)},
+                                                        / max(with_model.seconds + real.seconds, 1e-9), 1),
+                                  "words_per_s": round(words(real_sources(content_dir) + model_files)
+                                                       / max(with_model.seconds + real.seconds, 1e-9))},
             "ingest_without_model": {"chunks": rest.added,
                                      "chunks_per_s": round(rest.added / rest.seconds, 1) if rest.added else None},
         }
@@ -208,13 +215,14 @@ def main(argv: list[str] | None = None) -> int:
           f"{models['fused_int8']['passages_per_s']}/s ({models['fused_int8']['variant']}), "
           f"{models['speedup']}x; cosine min {models['cosine_min']} mean {models['cosine_mean']}")
     print(f"ingest below uses the {model.variant} model")
-    print(f"{'chunks':>8} {'ingest/s model':>15} {'ingest/s rest':>14} {'bm25 build s':>13} "
+    print(f"{'chunks':>8} {'ingest/s model':>15} {'words/s model':>14} {'ingest/s rest':>14} {'bm25 build s':>13} "
           f"{'dense p50/p95':>14} {'bm25 p50/p95':>14} {'hybrid p50/p95':>15} {'hybrid R@5':>11}")
     for size in sizes:
         r = run_size(size, model, vectors, sentences, questions, args.content_dir, args.model_chunks)
         report["sizes"][str(size)] = r
         rest = r["ingest_without_model"]["chunks_per_s"]
         print(f"{r['chunks']:>8} {r['ingest_with_model']['chunks_per_s']:>15.1f} "
+              f"{r['ingest_with_model']['words_per_s']:>14} "
               f"{'-' if rest is None else f'{rest:.0f}':>14} {r['bm25_index_build_s']:>13.2f} "
               + " ".join(f"{r[m]['p50_ms']:>6.1f}/{r[m]['p95_ms']:<7.1f}" for m in ("dense", "bm25", "hybrid"))
               + f" {r['hybrid']['recall@5']:>11.3f}", flush=True)
