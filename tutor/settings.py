@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL of the learner records; default SQLite")
     chroma_path: Path | None = Field(None, description="embedded Chroma folder; default <data_dir>/chroma")
     chroma_url: str | None = Field(None, description="URL of a Chroma server; when set, used instead of chroma_path")
-    embedding_fast: bool = Field(True, description="run the embedding model as its fused int8 build (about 3x faster)")
+    embedding_fast: bool = Field(True, description="run the embedding model as its fused int8 build (about 2x faster)")
     model_cache: Path | None = Field(
         None, description="where the fused int8 embedding model is cached; default $XDG_CACHE_HOME/mastery-tutor"
     )

@@ -145,7 +145,6 @@ def point_met(point: RubricPoint, answer: str) -> bool:
     ("cannot identify anyone") is matched without this check, so "can no longer identify anyone" still counts.
     """
     positive = not any(t in _NEGATIONS for t in _tokens(point.point))
-
     clauses = _clauses(answer)
 
     def found(phrase: Sequence[str]) -> bool:

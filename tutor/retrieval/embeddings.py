@@ -209,9 +209,10 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             tokenizer.enable_truncation(max_length=self._max_tokens)
             tokenizer.no_padding()  # the file pads everything to 128 tokens; texts are run one at a time instead
             self._tokenizer = tokenizer
-            exact = self._open(model)
-            fast = self._fast_session(model, exact) if self._fast else None
-            self._session, self.variant = (fast, "fused int8") if fast is not None else (exact, "exact")
+            # a verified model file has the pinned digest; no need to hash it again
+            digest = _MODEL.sha256 if self._verify else sha256_file(model)
+            fast = self._fast_session(model, digest) if self._fast else None
+            self._session, self.variant = (fast, "fused int8") if fast is not None else (self._open(model), "exact")
 
     def _open(self, model: Path) -> Any:
         import onnxruntime as ort
@@ -227,9 +228,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             disabled_optimizers=["SkipLayerNormFusion"],
         )
 
-    def _fast_session(self, model: Path, exact: Any) -> Any | None:
-        """The cached fused int8 build of `model` (built and checked against `exact` if missing); None if unusable."""
-        cached = (self._cache_dir or default_cache_dir()) / fast_model_name(sha256_file(model))
+    def _fast_session(self, model: Path, digest: str) -> Any | None:
+        """The cached fused int8 build of `model` (built and checked against it if missing); None if unusable."""
+        cached = (self._cache_dir or default_cache_dir()) / fast_model_name(digest)
         try:
             if cached.is_file():
                 return self._open(cached)
@@ -240,7 +241,7 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             with tempfile.TemporaryDirectory(dir=cached.parent, prefix=".check-") as tmp:
                 candidate = Path(tmp) / cached.name
                 build_fast_model(model, candidate)
-                session = self._open(candidate)
+                session, exact = self._open(candidate), self._open(model)
                 agreement = min(
                     float(np.dot(self._vector(probe, exact), self._vector(probe, session))) for probe in PROBES
                 )

@@ -7,8 +7,7 @@ operators (plus a NaN guard after every softmax). This module rebuilds it, once,
 2. drop the NaN guards (`Where(IsNaN(softmax), 0, softmax)`): with a finite mask value and the [CLS] token always
    present, no softmax row is ever NaN, so this is exact;
 3. fuse bias+GELU (onnxruntime.transformers; not residual+LayerNorm, whose fused kernel is slower here), and each
-   layer's attention into one
-   `com.microsoft.Attention` operator with the Q, K and V projections packed into one matrix;
+   layer's attention into one `com.microsoft.Attention` operator with the Q, K and V projections packed together;
 4. quantise the weight products to int8 with int8 activations computed per call (`quantize_dynamic`,
    per-channel weights), which the CPU's VNNI instructions run about four times faster than fp32.
 
