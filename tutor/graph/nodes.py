@@ -121,7 +121,10 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     if reexplain:
         update["reexplain_skill"] = None
     if choice.skill_id != state.get("skill_id"):
-        update["decision"] = None  # the last decision was about another skill
+        # the last decision was about another skill: show this skill's own standing (kept across a step back)
+        history = prog.attempts(state.get("attempts", {}).get(choice.skill_id, []))
+        update["decision"] = prog.decision_dict(gate.decide(history, course.criterion(choice.skill_id),
+                                                            course.skill_bkt(choice.skill_id))) if history else None
     skill = course.skill(choice.skill_id)
     intro = {
         "review": f"Time for a quick review of **{skill.title}**.",
@@ -407,11 +410,16 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
         progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
     update["reexplain_skill"] = skill_id
-    update["decision"] = {
-        "status": "remediate",
-        "p_known": p_known,
-        "reasons": ["a review answer was wrong, so this skill is open again"],
-        "misconceptions": [last["misconception"]] if last.get("misconception") else [],
-    }
+    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    misconceptions = (last["misconception"],) if last.get("misconception") else ()
+    criterion = ctx.course.criterion(skill_id)
+    reasons, needed = gate.explain(
+        "remediate", p_known, len({a.item_id for a in history if a.correct}), [a.correct for a in history],
+        criterion, bkt.params_for_item(item, ctx.course.skill_bkt(skill_id)),
+        trigger="a review answer was wrong, so this skill is open again", misconceptions=misconceptions)
+    update["decision"] = prog.decision_dict(gate.GateDecision(
+        status="remediate", p_known=p_known, reasons=reasons, misconceptions=misconceptions,
+        distinct_items=len({a.item_id for a in history if a.correct}),
+        recent_accuracy=None, answers_needed=needed))
     update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update
