@@ -152,8 +152,10 @@ class Tutor:
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
         yield from self._run(learner_id, course_id, initial)
 
-    def send(self, learner_id: str, course_id: str, text: str) -> Iterator[dict[str, Any]]:
-        """Deliver a learner message to the pending question and stream the tutor's reply."""
+    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
+        """Deliver a learner message to the pending question and stream the tutor's reply.
+
+        `answer=True` (the page's answer box) means the text is an answer even if it reads like a question."""
         learner_id = normalise_learner_id(learner_id)
         text = text.strip()
         if not text:
@@ -162,7 +164,8 @@ class Tutor:
         if not snapshot.next:
             yield from self.start(learner_id, course_id)
             return
-        yield from self._run(learner_id, course_id, Command(resume=text[:4000]))
+        resume: str | dict[str, Any] = {"text": text[:4000], "answer": True} if answer else text[:4000]
+        yield from self._run(learner_id, course_id, Command(resume=resume))
 
     def view(self, learner_id: str, course_id: str) -> SessionView:
         learner_id = normalise_learner_id(learner_id)
