@@ -132,6 +132,7 @@ class Tutor:
             store=self.store,
             records=self.records,
             clock=self.clock,
+            max_remediations=self.settings.max_remediations,
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:

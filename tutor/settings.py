@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tutor.mastery.select import STEP_BACK_AFTER
+
 
 class Settings(BaseSettings):
     """Tutor settings. Every field can be set as `TUTOR_<FIELD>`; the API key also as `ANTHROPIC_API_KEY`."""
@@ -32,7 +34,10 @@ class Settings(BaseSettings):
     anthropic_fast_model: str = Field("claude-haiku-5-5", description="model for grading and hints")
     anthropic_timeout: float = Field(30.0, gt=0, description="seconds per request")
     anthropic_max_retries: int = Field(2, ge=0)
-    max_turns_per_skill: int = Field(60, ge=1, description="loop limit: graded items on one skill per session")
+    max_remediations: int = Field(
+        STEP_BACK_AFTER, ge=1,
+        description="remediations on a skill without progress before its weakest prerequisite is checked again",
+    )
 
     @property
     def resolved_database_url(self) -> str:

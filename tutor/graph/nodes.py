@@ -108,7 +108,8 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
     progress = prog.initial(course, state.get("progress") or {})
-    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock())
+    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
+                               step_back_after=runtime.context.max_remediations)
     if choice is None:
         text = f"You have mastered every skill in {course.title}. Well done!"
         message: Message = {"role": "tutor", "kind": "complete", "text": text}
