@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,63}$")
+_LEARNER_ID = re.compile(r"^[^\W_][\w .@-]{0,63}$")
 RECURSION_LIMIT = 60
 
 
@@ -41,11 +42,15 @@ class LearnerIdError(ValueError):
 
 
 def normalise_learner_id(raw: str) -> str:
-    """A learner id: 1-64 letters, digits, spaces, `_ . @ -`, case-insensitive (stored lower-case)."""
-    value = " ".join(raw.split()).lower()
+    """A learner id: an account's internal id, or a name of 1-64 letters (any script), digits, spaces, `_ . @ -`.
+
+    Case-insensitive (stored case-folded, NFKC-normalised), so "José" and "李雷" are learner ids too.
+    """
+    value = " ".join(unicodedata.normalize("NFKC", raw).split()).casefold()
     if not _LEARNER_ID.match(value):
         raise LearnerIdError(
-            "A learner name must be 1-64 characters: letters, digits, spaces, '_', '.', '@' or '-'."
+            "A learner name must be 1-64 characters: letters (any script), digits, spaces, '_', '.', '@' or '-', "
+            "starting with a letter or digit."
         )
     return value
 
