@@ -67,6 +67,9 @@ def render_body(message: Mapping[str, Any], *, streamed: bool = False) -> None:
             st.markdown(f":material/lightbulb: {text}")
         else:
             st.markdown(text)
+    if message.get("more"):
+        with st.expander("Other common mistakes", icon=":material/list:"):
+            st.markdown(str(message["more"]))
     render_sources(message.get("citations") or [])
 
 

@@ -178,6 +178,8 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         "style": explanation.style,
         "citations": _citations(fresh, explanation.cited),
     }
+    if explanation.more:
+        message["more"] = explanation.more
     history = prog.skill_history(ctx.course, _history(runtime, state), skill_id) if purpose == "remediate" else []
     return {
         "shown": {**state.get("shown", {}), skill_id: new_shown},
@@ -207,7 +209,9 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
     pool = [i for i in items if i.id not in skipped] or items
     history = prog.skill_history(ctx.course, _history(runtime, state), skill_id)
     seed = zlib.crc32(f"{state['learner_id']}|{skill_id}|{state.get('turn', 0)}".encode())
-    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed)
+    missed = select.failed_item(history) if state.get("avoid_form") else None
+    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed,
+                            avoid_like=ctx.course.item(missed) if missed in {i.id for i in items} else None)
     item_seed = _item_seed(state, item.id)
     instance = instantiate(item, item_seed)
     question_id = uuid.uuid4().hex
@@ -248,11 +252,23 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     return {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1, "messages": [message]}
 
 
+GENERATED_HINTS = 3
+"""Hints per question when the author wrote none (the provider writes them from the skill's objectives)."""
+
+
 def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """A graded hint: gentlest first, never the answer (the provider is never given the key)."""
+    """A graded hint: gentlest first, never the answer (the provider is never given the key). The last hint says
+    it is the last; asking again says there are no more instead of repeating it."""
     ctx = runtime.context
     item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
+    total = len(item.hints) or GENERATED_HINTS
     level = state.get("hint_level", 0) + 1
+    skill_id = state.get("skill_id") or ""
+    if level > total:
+        text = (f"That was the last hint for this question ({_plural(total, 'hint')}). Give it your best try, "
+                "or type `skip` for a different question.")
+        return {"hint_level": total, "messages": _emit(runtime, {"role": "tutor", "kind": "hint", "text": text,
+                                                                 "skill": skill_id})}
     text, usage = ctx.provider.hint(
         skill=ctx.course.skill(state["skill_id"]),  # type: ignore[arg-type]
         item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
@@ -260,9 +276,17 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
         level=level,
         on_text=lambda chunk: _say(runtime, chunk),
     )
+    if level == total:
+        last = "\n\nThat was the last hint for this question."
+        _say(runtime, last)
+        text += last
     _record_usage(runtime, state, "hint", usage)
-    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": state.get("skill_id") or ""}
+    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": skill_id}
     return {"hint_level": level, "messages": _emit(runtime, message, streamed=True)}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def skip(state: TutorState, runtime: Runtime[Context]) -> Update:

@@ -1,11 +1,11 @@
-"""The progress panel's decision survives a prerequisite check, and a failed review explains itself like the gate."""
+"""What learners meet in the graph: reasons that survive a prerequisite check, hints that say when they run out."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.integration.test_graph import courses, make_tutor, store_dir  # noqa: F401  (fixtures)
-from tests.support.learner import Clock, answer, drain
+from tests.support.learner import Clock, answer, drain, pending_instance
 from tutor.session import Tutor
 
 
@@ -46,3 +46,20 @@ def test_a_failed_review_gives_reasons_and_a_count_like_the_gate(make_tutor, tmp
     headline = "not yet: 1 more right answer" if needed == 1 else f"not yet: {needed} more right answers"
     assert any(r.startswith(headline) for r in decision["reasons"]), decision["reasons"]
     assert "the last answer was wrong" in decision["reasons"]
+
+
+def test_hints_say_when_they_run_out(make_tutor) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tutor: Tutor = make_tutor()
+    drain(tutor.start("hu", "fractions"))
+    item, _ = pending_instance(tutor, "hu", "fractions")
+    total = len(item.hints)
+    assert total >= 1
+    texts = []
+    for _ in range(total + 2):
+        events = drain(tutor.send("hu", "fractions", "hint"))
+        texts.append(next(e["message"]["text"] for e in events if e["type"] == "message"))
+    assert all("last hint" not in t for t in texts[: total - 1])
+    assert texts[total - 1].endswith("That was the last hint for this question.")
+    for after in texts[total:]:
+        assert after.startswith("That was the last hint for this question")
+        assert item.hints[-1] not in after  # not repeated
