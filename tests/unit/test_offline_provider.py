@@ -301,3 +301,19 @@ def test_hint_without_authored_hints_nudges_with_the_objective(offline: OfflineP
 def test_without_api_key_the_factory_gives_the_offline_provider() -> None:
     provider = build_provider(Settings(_env_file=None, anthropic_api_key=""))
     assert provider.name == "offline"
+
+
+@pytest.mark.parametrize(
+    ("answer", "met"),
+    [
+        ("It can wait until Monday: the privacy team doesn't need to hear about it.", []),
+        ("The DPO need not know and the 72 hours is not needed", []),
+        ("The DPO is never told; the email can't be recalled.", []),
+        ("The DPO does need to know at once; recall the email within 72 hours.", [0, 1, 2]),
+    ],
+)
+def test_a_keyword_denied_by_the_words_after_it_does_not_count(
+    offline: OfflineProvider, answer: str, met: list[int]
+) -> None:
+    grade, _ = offline.grade_free_response(item=BREACH, answer=answer)
+    assert grade.points_met == met

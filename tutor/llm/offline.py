@@ -6,8 +6,8 @@
 - Questions are answered by quoting the paragraphs that share the most words with the question, with
   citations, or by saying plainly that the sources don't cover it.
 - Free-response answers are graded transparently: a rubric point is met when one of its keyword phrases
-  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated), and not right after a
-  negation in the same clause when the point itself is positive.
+  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated), and is not negated in
+  its clause (a negation just before it, or a negated verb just after it) when the point itself is positive.
 - Hints are the authored hints, gentlest first, or a nudge built from the skill objectives.
 Framing sentences come from templates in prompts/offline/.
 """
@@ -72,6 +72,16 @@ def _stem(token: str) -> str:
     return token
 
 
+def content_stems(text: str) -> set[str]:
+    """Lightly stemmed content words of `text` (no stopwords)."""
+    return _content_stems(text)
+
+
+def content_words(text: str) -> list[str]:
+    """The content words of `text` in order, once each: no stopwords, 3+ letters or a number."""
+    return list(dict.fromkeys(t for t in _tokens(text) if t not in _STOPWORDS and (len(t) >= 3 or t.isdigit())))
+
+
 def _content_stems(text: str) -> set[str]:
     return {_stem(t) for t in _tokens(text) if t not in _STOPWORDS and (len(t) > 1 or t.isdigit())}
 
@@ -124,6 +134,23 @@ def _negated(tokens: Sequence[str], start: int) -> bool:
     return False
 
 
+_AUXILIARIES = frozenset(
+    {"is", "are", "was", "were", "be", "does", "do", "did", "doesn", "don", "didn", "isn", "aren", "wasn", "weren",
+     "should", "shouldn", "would", "wouldn", "will", "won", "can", "could", "couldn", "need", "needn", "must",
+     "mustn", "has", "have", "hasn", "haven", "had", "hadn", "may", "might"}
+)
+_AFTER_NEGATIONS = frozenset({"not", "never", "cannot", "t"})
+
+
+def _negated_after(tokens: Sequence[str], end: int) -> bool:
+    """Whether the words right after a match deny it: "the DPO doesn't need to know", "72 hours is not needed",
+    "the privacy team need not hear" (an auxiliary verb, then a negation)."""
+    rest = list(tokens[end : end + 2])
+    if rest and rest[0] in _AFTER_NEGATIONS:
+        return True
+    return len(rest) == 2 and rest[0] in _AUXILIARIES and rest[1] in _AFTER_NEGATIONS
+
+
 def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
     """Every position where `phrase` occurs in `tokens` (word by word, as `_same_word` compares)."""
     width = len(phrase)
@@ -141,7 +168,8 @@ def point_met(point: RubricPoint, answer: str) -> bool:
     With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
     words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
     When the point itself states something positively, a match right after a negation in the same clause
-    ("I would not tell the DPO", "it isn't personal data") does not count. A point that is itself negative
+    ("I would not tell the DPO", "it isn't personal data") or right before one ("the DPO doesn't need to know",
+    "72 hours is not needed") does not count. A point that is itself negative
     ("cannot identify anyone") is matched without this check, so "can no longer identify anyone" still counts.
     """
     positive = not any(t in _NEGATIONS for t in _tokens(point.point))
@@ -149,7 +177,8 @@ def point_met(point: RubricPoint, answer: str) -> bool:
 
     def found(phrase: Sequence[str]) -> bool:
         return any(
-            not (positive and _negated(clause, start)) for clause in clauses for start in _phrase_at(phrase, clause)
+            not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
+            for clause in clauses for start in _phrase_at(phrase, clause)
         )
 
     if point.keywords:
