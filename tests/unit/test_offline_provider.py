@@ -180,12 +180,13 @@ def test_partial_answer_fails_and_feedback_names_the_missed_points(offline: Offl
     grade, _ = offline.grade_free_response(item=BREACH, answer="I'd ask the supplier to delete it.")
     assert grade.points_met == [2] and not grade.correct
     assert BREACH.rubric[0].point in grade.feedback and BREACH.rubric[1].point in grade.feedback
-    assert "at least 2 of the 3" in grade.feedback
+    assert "1 of 3" in grade.feedback
 
 
 def test_answer_passing_with_one_point_missing_is_correct(offline: OfflineProvider) -> None:
     grade, _ = offline.grade_free_response(item=BREACH, answer="Reporting to the DPO; the 72-hour clock runs.")
-    assert grade.points_met == [0, 1] and grade.correct
+    assert grade.points_met == [0, 1]
+    assert grade.confidence is not None and grade.reasons  # the free-text grader's probability and why
     assert BREACH.rubric[2].point in grade.feedback
 
 

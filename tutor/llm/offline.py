@@ -18,8 +18,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tutor.course.models import FreeResponseItem, RubricPoint, Skill, Style
+from tutor.course.models import Example, FreeResponseItem, RubricPoint, Skill, Style
 from tutor.llm.base import (
     ANSWER_STYLE,
     Explanation,
@@ -27,9 +28,11 @@ from tutor.llm.base import (
     PassageLike,
     TextCallback,
     Usage,
-    required_points,
 )
 from tutor.llm.prompts import render
+
+if TYPE_CHECKING:
+    from tutor.freetext import FreeTextGrader
 
 MIN_QUESTION_COVERAGE = 0.3
 """Share of a question's content words a passage must contain to count as covering it."""
@@ -237,8 +240,11 @@ class OfflineProvider:
 
     name = "offline"
 
-    def __init__(self) -> None:
+    def __init__(self, free_text: FreeTextGrader | None = None) -> None:
+        """`free_text` grades free-response answers (default: tutor.freetext with the shipped MiniLM model, loaded
+        on the first free-text answer)."""
         self._usage = Usage(provider="offline", model="extractive")
+        self._grader = free_text
 
     def explain(
         self,
@@ -337,11 +343,17 @@ class OfflineProvider:
         text = _emit(parts, on_text)
         return Explanation(text=text, style=ANSWER_STYLE, cited=tuple(p.id for p in cited), usage=self._usage)
 
-    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
-        met = [i for i, point in enumerate(item.rubric) if point_met(point, answer)]
+    def grade_free_response(
+        self, *, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()
+    ) -> tuple[FreeResponseGrade, Usage]:
+        """Graded by the free-text grader (tutor.freetext): the probability that the answer is correct from
+        keyword points, similarity to the model answer and to the labelled examples; passes at the model's
+        `decide_at` (the tutor's thresholds then decide pass, fail or unsure). Feedback names the rubric points
+        found and missed by keyword."""
+        score = self._free_text().score(item, answer, list(examples))
+        met = list(score.points_met)
         missed = [i for i in range(len(item.rubric)) if i not in met]
-        needed = required_points(item)
-        correct = len(met) >= needed
+        correct = score.probability >= score.coefficients.decide_at
 
         def points(indexes: Sequence[int]) -> str:
             return "\n".join(f"- {item.rubric[i].point}" for i in indexes)
@@ -353,13 +365,22 @@ class OfflineProvider:
         else:
             feedback = render(
                 "offline/grade_fail",
-                needed=needed,
                 total=len(item.rubric),
                 count=len(met),
-                missed=points(missed),
+                missed=points(missed) or "- (every point is mentioned, but not in a way that answers the question)",
                 reference=item.reference,
             )
-        return FreeResponseGrade(points_met=met, correct=correct, feedback=feedback), self._usage
+        grade = FreeResponseGrade(points_met=met, correct=correct, feedback=feedback,
+                                  confidence=round(score.probability, 4), reasons=list(score.reasons))
+        return grade, self._usage
+
+    def _free_text(self) -> FreeTextGrader:
+        if self._grader is None:
+            from tutor.freetext import FreeTextGrader  # it uses this module's keyword matching
+            from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
+
+            self._grader = FreeTextGrader(MiniLMEmbeddingFunction().embed)
+        return self._grader
 
     def hint(
         self,
