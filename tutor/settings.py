@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         STEP_BACK_AFTER, ge=1,
         description="remediations on a skill without progress before its weakest prerequisite is checked again",
     )
+    auth_secret: SecretStr | None = Field(
+        None, description="signs sign-in tokens; default: a random secret generated into <data_dir>/auth_secret"
+    )
+    self_registration: bool = Field(False, description="learners may create their own accounts on the sign-in page")
+    session_hours: float = Field(12.0, gt=0, description="how long a sign-in lasts (the cookie and the session)")
+    sign_in_max_failures: int = Field(5, ge=1, description="failed sign-ins per name within 15 minutes before a wait")
+    oidc_role_claim: str | None = Field(
+        None, description="OIDC claim holding the role (learner/author/instructor/admin); default: the users table"
+    )
+    jobs_concurrency: int = Field(1, ge=1, description="heavy jobs (evals, benchmarks, big ingests) run at once")
+    jobs_per_user: int = Field(2, ge=1, description="queued or running heavy jobs one person may have")
 
     @property
     def resolved_database_url(self) -> str:
