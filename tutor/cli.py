@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tutor.course.loader import discover_courses, validate_course
+from tutor.errors import SetupError, load_settings, setup_errors, setup_message
 from tutor.settings import Settings
 
 
@@ -228,7 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SetupError as exc:
+        print(f"tutor: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except setup_errors() as exc:  # bad settings, stores, databases, courses: one line, not a traceback
+        print(f"tutor {args.command}: {setup_message(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "users":
         from tutor.auth.cli import USER_ERRORS
 
