@@ -133,6 +133,61 @@ def cmd_content_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if missing else 0
 
 
+def _course_dir(course: str, settings: Settings) -> Path | None:
+    path = settings.content_dir / course
+    if not (path / "course.yaml").is_file():
+        print(f"no course {course!r}: {path / 'course.yaml'} is missing; give the id of a folder under "
+              f"{settings.content_dir}", file=sys.stderr)
+        return None
+    return path
+
+
+def cmd_content_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import item banks (GIFT, Moodle XML, QTI 2.1, Canvas QTI 1.2) into a course; all or nothing."""
+    from tutor.course.interchange.importer import import_banks, read_course_file
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    course = read_course_file(path)
+    if isinstance(course, str):
+        print(course, file=sys.stderr)
+        return 2
+    report = import_banks([Path(f) for f in args.files], path, course, skill=args.skill)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def cmd_content_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a course's item bank as a QTI 2.1 package or Moodle XML."""
+    from tutor.course.interchange.exporter import export_course
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: cannot export an invalid course; run `tutor content validate {path}`\n{exc}",
+              file=sys.stderr)
+        return 2
+    data, notes = export_course(course, args.format)
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {sum(len(v) for v in course.items.values()) - sum('left out' in n for n in notes)} item(s) "
+          f"to {out} ({args.format})")
+    for note in notes:
+        print(f"  {note}")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from tutor.chat import run_chat
     from tutor.session import LearnerIdError, Tutor, normalise_learner_id
@@ -208,6 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--course", help="course id")
     remove.add_argument("--all", action="store_true", help="empty the whole passage store")
     remove.set_defaults(func=cmd_content_remove)
+
+    imp = content_commands.add_parser("import", help="import item banks: GIFT, Moodle XML, QTI 2.1, Canvas QTI 1.2")
+    imp.add_argument("files", nargs="+", help="bank files (.gift/.txt, .xml, or a QTI/Canvas .zip)")
+    imp.add_argument("--course", required=True, help="course id (a folder under the content dir)")
+    imp.add_argument("--skill", help="put every question under this skill (default: from categories/sections)")
+    imp.set_defaults(func=cmd_content_import)
+    exp = content_commands.add_parser("export", help="export the item bank as QTI 2.1 (zip) or Moodle XML")
+    exp.add_argument("out", help="file to write")
+    exp.add_argument("--course", required=True, help="course id")
+    exp.add_argument("--format", required=True, choices=["qti", "moodle-xml"])
+    exp.set_defaults(func=cmd_content_export)
 
     chat = commands.add_parser("chat", help="learn in the terminal (reads one message per line when piped)")
     chat.add_argument("--course", required=True, help="course id, e.g. fractions")
