@@ -188,6 +188,26 @@ def cmd_content_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """Per skill, what mastery learning needs and is missing (offline)."""
+    from tutor.authoring.coverage import course_coverage, report_lines
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: the course does not validate; run `tutor content validate {path}`\n{exc}", file=sys.stderr)
+        return 2
+    coverage = course_coverage(course)
+    for line in report_lines(course, coverage):
+        print(line)
+    return 0 if all(c.complete for c in coverage) else 1
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from tutor.chat import run_chat
     from tutor.session import LearnerIdError, Tutor, normalise_learner_id
@@ -274,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--course", required=True, help="course id")
     exp.add_argument("--format", required=True, choices=["qti", "moodle-xml"])
     exp.set_defaults(func=cmd_content_export)
+
+    cov = content_commands.add_parser("coverage", help="per skill, what mastery learning needs and is missing")
+    cov.add_argument("--course", required=True, help="course id")
+    cov.set_defaults(func=cmd_content_coverage)
 
     chat = commands.add_parser("chat", help="learn in the terminal (reads one message per line when piped)")
     chat.add_argument("--course", required=True, help="course id, e.g. fractions")
