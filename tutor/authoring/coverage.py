@@ -52,7 +52,7 @@ def skill_coverage(course: Course, skill_id: str) -> SkillCoverage:
     distractors = [c for i in mc for c in i.choices if not c.correct]
     untagged = sum(1 for c in distractors if not c.misconception)
     free = [i for i in items if isinstance(i, FreeResponseItem)]
-    no_examples = tuple(i.id for i in free if not getattr(i, "examples", None))
+    no_examples = tuple(i.id for i in free if not i.examples)
     result = SkillCoverage(
         skill=skill_id, items=len(items), items_per_form=dict(sorted(forms.items())), passages=len(passages),
         styles=styles, without_hints=tuple(i.id for i in items if not i.hints),
