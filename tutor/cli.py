@@ -219,13 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--forgets", action="store_true", help="also fit a forgetting rate")
     cal.add_argument("--json", help="also write the fitted parameters to this JSON file")
     cal.set_defaults(func=cmd_calibrate)
+
+    from tutor.auth import cli as users_cli
+
+    users_cli.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    code: int = args.func(args, settings)
+    if args.command == "users":
+        from tutor.auth.cli import USER_ERRORS
+
+        try:
+            code: int = args.func(args, settings)
+        except USER_ERRORS as exc:
+            print(f"tutor users {args.users_command}: {exc}", file=sys.stderr)
+            return 2
+        return code
+    code = args.func(args, settings)
     return code
 
 

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,63}$")
+_LEARNER_ID = re.compile(r"^[^\W_][\w .@-]{0,63}$")
 RECURSION_LIMIT = 60
 
 
@@ -41,11 +42,15 @@ class LearnerIdError(ValueError):
 
 
 def normalise_learner_id(raw: str) -> str:
-    """A learner id: 1-64 letters, digits, spaces, `_ . @ -`, case-insensitive (stored lower-case)."""
-    value = " ".join(raw.split()).lower()
+    """A learner id: an account's internal id, or a name of 1-64 letters (any script), digits, spaces, `_ . @ -`.
+
+    Case-insensitive (stored case-folded, NFKC-normalised), so "José" and "李雷" are learner ids too.
+    """
+    value = " ".join(unicodedata.normalize("NFKC", raw).split()).casefold()
     if not _LEARNER_ID.match(value):
         raise LearnerIdError(
-            "A learner name must be 1-64 characters: letters, digits, spaces, '_', '.', '@' or '-'."
+            "A learner name must be 1-64 characters: letters (any script), digits, spaces, '_', '.', '@' or '-', "
+            "starting with a letter or digit."
         )
     return value
 
@@ -132,6 +137,7 @@ class Tutor:
             store=self.store,
             records=self.records,
             clock=self.clock,
+            max_remediations=self.settings.max_remediations,
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:
@@ -152,8 +158,10 @@ class Tutor:
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
         yield from self._run(learner_id, course_id, initial)
 
-    def send(self, learner_id: str, course_id: str, text: str) -> Iterator[dict[str, Any]]:
-        """Deliver a learner message to the pending question and stream the tutor's reply."""
+    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
+        """Deliver a learner message to the pending question and stream the tutor's reply.
+
+        `answer=True` (the page's answer box) means the text is an answer even if it reads like a question."""
         learner_id = normalise_learner_id(learner_id)
         text = text.strip()
         if not text:
@@ -162,7 +170,8 @@ class Tutor:
         if not snapshot.next:
             yield from self.start(learner_id, course_id)
             return
-        yield from self._run(learner_id, course_id, Command(resume=text[:4000]))
+        resume: str | dict[str, Any] = {"text": text[:4000], "answer": True} if answer else text[:4000]
+        yield from self._run(learner_id, course_id, Command(resume=resume))
 
     def view(self, learner_id: str, course_id: str) -> SessionView:
         learner_id = normalise_learner_id(learner_id)

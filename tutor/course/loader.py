@@ -276,9 +276,19 @@ def _check_item(item: Item, shown: str, node: yaml.Node | None, index: int) -> l
                 re.compile(item.pattern)
             except re.error as exc:
                 add(f"pattern is not a valid regular expression: {exc}", "fix the pattern", "pattern")
-    elif isinstance(item, FreeResponseItem) and item.pass_points and item.pass_points > len(item.rubric):
-        add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
-            "lower pass_points or add rubric points", "pass_points")
+    elif isinstance(item, FreeResponseItem):
+        if item.pass_points and item.pass_points > len(item.rubric):
+            add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
+                "lower pass_points or add rubric points", "pass_points")
+        seen: set[str] = set()
+        for number, example in enumerate(item.examples):
+            said = " ".join(example.answer.lower().split())
+            if said in seen:
+                add("two examples have the same answer", "remove one, or make them different", "examples", number)
+            seen.add(said)
+            if said == " ".join(item.reference.lower().split()) and not example.correct:
+                add("an example repeats the model answer but is marked wrong", "mark it correct: true or change it",
+                    "examples", number)
     return problems
 
 
@@ -424,6 +434,7 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
             path=str(root.resolve()),
             mastery=course.mastery.apply(MasteryCriterion()),
             bkt=BKTParams().model_copy(update=course.bkt.model_dump(exclude_none=True)) if course.bkt else BKTParams(),
+            grading=course.grading,
             skills=tuple(course.skills),
             items={s.id: tuple(items.get(s.id, ())) for s in course.skills},
             sources=tuple(sources),

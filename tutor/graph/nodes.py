@@ -108,7 +108,8 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
     progress = prog.initial(course, state.get("progress") or {})
-    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock())
+    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
+                               step_back_after=runtime.context.max_remediations)
     if choice is None:
         text = f"You have mastered every skill in {course.title}. Well done!"
         message: Message = {"role": "tutor", "kind": "complete", "text": text}
@@ -214,17 +215,21 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
 
 def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Pause for the learner (checkpointed); on resume, classify their message."""
-    text = str(interrupt({"type": "await_answer", "item": state.get("pending")}))
+    received = interrupt({"type": "await_answer", "item": state.get("pending")})
+    # the web page's answer box sends {"text": ..., "answer": true}; the chat box and the terminal send text
+    as_answer = isinstance(received, dict) and bool(received.get("answer"))
+    text = str(received.get("text", "")) if isinstance(received, dict) else str(received)
     handle = state.get("instance") or {}
-    looks_like_answer = False
+    looks_like_answer = free_text = False
     if handle:
         item = runtime.context.course.item(handle["item_id"])
+        free_text = isinstance(item, FreeResponseItem)
         if isinstance(item, MultipleChoiceItem):
             order = instantiate(item, int(handle["seed"])).choice_order
             looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
-    intent = classify(text, looks_like_answer=looks_like_answer)
+    intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer)
     message: Message = {"role": "learner", "kind": intent, "text": text}
     return {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1, "messages": [message]}
 

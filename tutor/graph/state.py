@@ -111,5 +111,5 @@ class Context:
     store: PassageSource
     records: Records
     clock: Callable[[], datetime]
-    max_remediations: int = 2
-    """Remediations on one skill without progress before stepping back to a prerequisite."""
+    max_remediations: int
+    """Remediations on one skill without progress before stepping back to a prerequisite (from Settings)."""
