@@ -28,7 +28,7 @@ from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, PassageSource, TutorState
 from tutor.llm import build_provider
 from tutor.llm.base import Provider
-from tutor.records import Records
+from tutor.records import Records, Usage
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -122,11 +122,10 @@ class Tutor:
         def on_fallback(method: str, exc: Exception) -> None:
             reason = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("LLM call %s failed for %s; answered offline (%s)", method, course_id, reason)
-            self.records.add_usage(
-                key=f"{learner_id}:{course_id}:fallback:{method}:{self.clock().isoformat()}",
+            self.records.add_usage(Usage(
                 learner_id=learner_id, course_id=course_id, purpose=method, provider="fallback",
                 model="offline", fallback_reason=reason, created_at=self.clock(),
-            )
+            ))
             with contextlib.suppress(RuntimeError):  # outside a graph run there is no stream to tell
                 get_stream_writer()({"type": "notice", "text": "The language model did not answer; "
                                      "this reply comes from the offline tutor."})

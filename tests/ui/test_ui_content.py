@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
+from tests.support.ledger import log_answer
 from tests.ui.conftest import CONTENT, click, new_app, use_fake
 from tests.ui.fakes import FakeTutor
 from tutor.course.loader import load_course
@@ -63,11 +64,8 @@ def test_item_analysis_flags_items_that_look_broken(fake: FakeTutor) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for learner in range(6):
         for item, correct in (("meaning-a1", learner >= 2), ("meaning-b1", False), ("meaning-a2", learner >= 3)):
-            fake.records.add_attempt(
-                key=f"{learner}:{item}", learner_id=f"l{learner}", course_id="fractions", skill_id="meaning",
-                item_id=item, form="A", kind="multiple_choice", params={}, answer="x", correct=correct,
-                misconception=None, hints_used=0, review=False, created_at=now,
-            )
+            log_answer(fake.records, learner_id=f"l{learner}", course_id="fractions", skill_id="meaning",
+                       item_id=item, kind="multiple_choice", correct=correct, when=now)
     at = content_page()
     assert not at.exception
     assert any("meaning-b1" in w.value and "almost everyone gets this wrong" in w.value for w in at.warning)

@@ -6,6 +6,7 @@ mastery decision itself is the gate's (tutor.mastery), a pure function over grad
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from typing import Any
 
@@ -19,17 +20,16 @@ from tutor.graph import progress as prog
 from tutor.graph.routing import classify
 from tutor.graph.state import Context, Message, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
-from tutor.mastery import bkt, gate, select
+from tutor.mastery import gate, select
+from tutor.records.entries import Decision, GradedAnswer, Grader, IssuedQuestion, RecordedAttempt
+from tutor.records.entries import Explanation as ShownExplanation
+from tutor.records.entries import Usage as UsageEntry
 from tutor.styles import choose_style
 
 Update = dict[str, Any]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _key(state: TutorState, what: str) -> str:
-    return f"{state['learner_id']}:{state['course_id']}:{state.get('turn', 0)}:{what}"
 
 
 def _say(runtime: Runtime[Context], text: str) -> None:
@@ -54,8 +54,7 @@ def _citations(passages: list[PassageLike], cited: tuple[str, ...]) -> list[dict
 
 
 def _record_usage(runtime: Runtime[Context], state: TutorState, purpose: str, usage: Usage) -> None:
-    runtime.context.records.add_usage(
-        key=_key(state, f"usage:{purpose}"),
+    runtime.context.records.add_usage(UsageEntry(
         learner_id=state["learner_id"],
         course_id=state["course_id"],
         purpose=purpose,
@@ -66,15 +65,19 @@ def _record_usage(runtime: Runtime[Context], state: TutorState, purpose: str, us
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
         created_at=runtime.context.clock(),
-    )
+    ))
+
+
+def _history(runtime: Runtime[Context], state: TutorState) -> list[RecordedAttempt]:
+    """This learner's graded attempts in the course, from the ledger (what the gate and progress read)."""
+    return runtime.context.records.history(runtime.context.course.id, state["learner_id"])
 
 
 def _record_explanation(
     runtime: Runtime[Context], state: TutorState, skill_id: str, purpose: str, explanation: Explanation
 ) -> None:
     """Log what was shown (style, passages cited) and what it cost."""
-    runtime.context.records.add_explanation(
-        key=_key(state, purpose),
+    runtime.context.records.add_explanation(ShownExplanation(
         learner_id=state["learner_id"],
         course_id=runtime.context.course.id,
         skill_id=skill_id,
@@ -83,7 +86,7 @@ def _record_explanation(
         passages=list(explanation.cited),
         provider=explanation.usage.provider,
         created_at=runtime.context.clock(),
-    )
+    ))
     _record_usage(runtime, state, purpose, explanation.usage)
 
 
@@ -107,7 +110,7 @@ def _item_seed(state: TutorState, item_id: str) -> int:
 def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
-    progress = prog.initial(course, state.get("progress") or {})
+    progress = prog.from_ledger(course, _history(runtime, state))
     choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
                                step_back_after=runtime.context.max_remediations)
     if choice is None:
@@ -171,7 +174,7 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         "style": explanation.style,
         "citations": _citations(fresh, explanation.cited),
     }
-    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    history = prog.skill_history(ctx.course, _history(runtime, state), skill_id) if purpose == "remediate" else []
     return {
         "shown": {**state.get("shown", {}), skill_id: new_shown},
         "messages": _emit(runtime, message, streamed=True),
@@ -198,16 +201,23 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
     items = list(ctx.course.items[skill_id])
     skipped = set(state.get("skipped", []))
     pool = [i for i in items if i.id not in skipped] or items
-    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
+    history = prog.skill_history(ctx.course, _history(runtime, state), skill_id)
     seed = zlib.crc32(f"{state['learner_id']}|{skill_id}|{state.get('turn', 0)}".encode())
     item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed)
     item_seed = _item_seed(state, item.id)
     instance = instantiate(item, item_seed)
-    payload = public_item(item, instance)
+    question_id = uuid.uuid4().hex
+    mode = state.get("mode", "learn")
+    ctx.records.issue_question(IssuedQuestion(  # in the ledger before the learner sees it
+        question_id=question_id, learner_id=state["learner_id"], course_id=ctx.course.id, skill_id=skill_id,
+        item_id=item.id, form=item.form, kind=item.kind, seed=item_seed, params=dict(instance.params), mode=mode,
+        return_to=state.get("return_to") if mode == "step_back" else None, issued_at=ctx.clock(),
+    ))
+    payload = {"question_id": question_id, **public_item(item, instance)}
     message: Message = {"role": "tutor", "kind": "item", "text": instance.prompt, "skill": skill_id, "item": payload}
     return {
         "pending": payload,
-        "instance": {"item_id": item.id, "seed": item_seed},
+        "instance": {"question_id": question_id, "item_id": item.id, "seed": item_seed},
         "hint_level": 0,
         "messages": _emit(runtime, message),
     }
@@ -308,7 +318,7 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
 
 
 def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """Grade the answer, write the attempt durably, and give feedback at once."""
+    """Grade the answer and write it with its grade to the ledger (one transaction) before any feedback."""
     ctx = runtime.context
     skill_id = state["skill_id"]
     assert skill_id is not None and state.get("instance")
@@ -316,9 +326,11 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
     item = ctx.course.item(handle["item_id"])
     instance = instantiate(item, int(handle["seed"]))
     answer = state["inbox"]
+    grader: Grader = "rule"
     if isinstance(item, FreeResponseItem):
         result, usage = ctx.provider.grade_free_response(item=item, answer=answer)
         _record_usage(runtime, state, "grade", usage)
+        grader = "offline" if usage.provider == "offline" else "llm"
         correct, feedback, misconception = result.correct, result.feedback, (None if result.correct
                                                                              else item.misconception)
     else:
@@ -327,44 +339,29 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
             message: Message = {"role": "tutor", "kind": "status", "text": g.feedback, "skill": skill_id}
             return {"unread": True, "messages": _emit(runtime, message)}
         correct, feedback, misconception = g.correct, g.feedback, g.misconception
-    ctx.records.add_attempt(
-        key=_key(state, "attempt"),
-        learner_id=state["learner_id"],
-        course_id=ctx.course.id,
-        skill_id=skill_id,
-        item_id=item.id,
-        form=item.form,
-        kind=item.kind,
-        params=instance.params,
-        answer=answer,
-        correct=correct,
-        misconception=misconception,
-        hints_used=state.get("hint_level", 0),
-        review=state.get("mode") != "learn",
-        created_at=ctx.clock(),
-    )
     text = ("✅ " if correct else "❌ ") + feedback
     if item.explanation and not correct:
         text += f"\n\nWorked solution: {item.explanation}"
-    attempts = dict(state.get("attempts", {}))
-    attempt = gate.Attempt.of(item, correct, misconception)
-    attempts[skill_id] = [*attempts.get(skill_id, []), prog.attempt_record(attempt)]
-    feedback_message: Message = {"role": "tutor", "kind": "feedback", "text": text, "skill": skill_id,
-                                 "correct": correct}
-    return {"attempts": attempts, "pending": None, "messages": _emit(runtime, feedback_message), "avoid_form": None,
-            "unread": False}
+    recorded = ctx.records.record_attempt(GradedAnswer(
+        question_id=handle["question_id"], answer=answer, correct=correct, grader=grader, feedback=text,
+        misconception=misconception, hints_used=state.get("hint_level", 0), created_at=ctx.clock(),
+    ))
+    feedback_message: Message = {"role": "tutor", "kind": "feedback", "text": recorded.feedback, "skill": skill_id,
+                                 "correct": recorded.correct, "question_id": recorded.question_id}
+    return {"pending": None, "messages": _emit(runtime, feedback_message), "avoid_form": None, "unread": False}
 
 
 def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """The gate: a deterministic decision over the graded attempts (never the LLM's opinion)."""
+    """The gate: a deterministic decision over the ledger's graded attempts (never the LLM's opinion)."""
     ctx = runtime.context
     skill_id = state["skill_id"]
     assert skill_id is not None
-    history = prog.attempts(state.get("attempts", {}).get(skill_id, []))
-    decision = gate.decide(history, ctx.course.criterion(skill_id), ctx.course.skill_bkt(skill_id))
-    now = ctx.clock()
-    ctx.records.add_decision(
-        key=_key(state, "decision"),
+    ledger = _history(runtime, state)
+    decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
+                           ctx.course.skill_bkt(skill_id))
+    last = ledger[-1]
+    ctx.records.add_decision(Decision(
+        question_id=last.question_id,
         learner_id=state["learner_id"],
         course_id=ctx.course.id,
         skill_id=skill_id,
@@ -372,12 +369,9 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         p_known=decision.p_known,
         reasons=list(decision.reasons),
         misconceptions=list(decision.misconceptions),
-        created_at=now,
-    )
-    progress = dict(state.get("progress", {}))
-    progress[skill_id] = prog.to_entry(select.record_decision(prog.to_progress(progress.get(skill_id, {})),
-                                                              decision, now=now))
-    update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
+        created_at=ctx.clock(),
+    ))
+    update: Update = {"decision": prog.decision_dict(decision), "progress": prog.from_ledger(ctx.course, ledger)}
     if decision.status == "remediate":
         update["reexplain_skill"] = skill_id
     if decision.status == "mastered":
@@ -390,33 +384,28 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
 
 
 def review(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """After a review or a prerequisite check: a pass schedules the next review; a fail reopens the skill."""
+    """After a review or a prerequisite check: a pass schedules the next review; a fail reopens the skill.
+
+    The schedule itself is replayed from the ledger (progress.from_ledger); this node says what happens next."""
     ctx = runtime.context
     skill_id = state["skill_id"]
     assert skill_id is not None
-    last = state.get("attempts", {}).get(skill_id, [])[-1]
-    passed = bool(last["correct"])
-    progress = dict(state.get("progress", {}))
-    current = prog.to_progress(progress.get(skill_id, {}))
-    item = ctx.course.item(last["item_id"])
-    p_known = bkt.update(current.p_known, passed, bkt.params_for_item(item, ctx.course.skill_bkt(skill_id)))
-    progress[skill_id] = prog.to_entry(select.record_review(current, passed, now=ctx.clock(), p_known=p_known))
+    ledger = _history(runtime, state)
+    last = [r for r in ledger if r.skill_id == skill_id][-1]
+    progress = prog.from_ledger(ctx.course, ledger)
     update: Update = {"progress": progress}
     came_from = state.get("return_to")
-    if passed:
+    if last.correct:
         if state.get("mode") == "step_back" and came_from:
-            progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
             update["reexplain_skill"] = came_from
         return update
-    if state.get("mode") == "step_back" and came_from:  # checked: the prerequisite is reopened instead
-        progress[came_from] = prog.to_entry(select.record_step_back(prog.to_progress(progress.get(came_from, {}))))
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
     update["reexplain_skill"] = skill_id
     update["decision"] = {
         "status": "remediate",
-        "p_known": p_known,
+        "p_known": float(progress[skill_id].get("p_known", 0.0)),
         "reasons": ["a review answer was wrong, so this skill is open again"],
-        "misconceptions": [last["misconception"]] if last.get("misconception") else [],
+        "misconceptions": [last.misconception] if last.misconception else [],
     }
     update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update

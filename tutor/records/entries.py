@@ -1,0 +1,106 @@
+"""What the graph hands the ledger to record (plain values, no database types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Mode = Literal["learn", "review", "step_back"]
+Grader = Literal["rule", "offline", "llm", "person"]
+
+
+@dataclass(frozen=True)
+class IssuedQuestion:
+    """A question about to be shown to a learner."""
+
+    question_id: str
+    learner_id: str
+    course_id: str
+    skill_id: str
+    item_id: str
+    form: str
+    kind: str
+    seed: int
+    params: dict[str, Any]
+    mode: Mode
+    issued_at: datetime
+    return_to: str | None = None
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """A learner's answer to an issued question, with its grade and the feedback about to be shown."""
+
+    question_id: str
+    answer: str
+    correct: bool
+    grader: Grader
+    feedback: str
+    created_at: datetime
+    misconception: str | None = None
+    hints_used: int = 0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An explanation, remediation or answer to a learner's question that was shown."""
+
+    learner_id: str
+    course_id: str
+    skill_id: str
+    purpose: str  # explain | remediate | answer
+    style: str
+    passages: list[str]
+    provider: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The gate's decision after the attempt on `question_id`."""
+
+    question_id: str
+    learner_id: str
+    course_id: str
+    skill_id: str
+    status: str
+    p_known: float
+    reasons: list[str]
+    misconceptions: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One LLM call's cost (or an offline fallback and its reason)."""
+
+    learner_id: str
+    course_id: str
+    purpose: str
+    provider: str
+    model: str
+    created_at: datetime
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    fallback_reason: str | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class RecordedAttempt:
+    """An attempt as the ledger holds it: what the gate and progress are computed from."""
+
+    question_id: str
+    skill_id: str
+    item_id: str
+    form: str
+    kind: str
+    answer: str
+    correct: bool
+    misconception: str | None
+    feedback: str
+    mode: Mode
+    return_to: str | None
+    created_at: datetime
