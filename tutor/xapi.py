@@ -13,8 +13,8 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from tutor.records import Base
+from tutor.course.models import Course
+from tutor.records import AttemptRow, Base, DecisionRow, Records
+from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,47 @@ def outbox_row(statement: Statement, now: datetime) -> OutboxRow:
                      next_try_at=now, last_error=None)
 
 
+DECISION_VERBS: dict[str, Verb] = {"mastered": "mastered", "revoked": "revoked", "completed": "completed"}
+
+
+class XapiOutbox:
+    """Turns each new ledger row into its statement(s), inside the ledger's transaction (`Records.set_outbox`)."""
+
+    def __init__(self, courses: Mapping[str, Course], versions: Mapping[str, str], *, home_page: str,
+                 display_name: Callable[[Session, str], str | None]) -> None:
+        self._courses = courses
+        self._versions = versions
+        self._home = home_page
+        self._display_name = display_name
+
+    def __call__(self, session: Session, row: AttemptRow | DecisionRow) -> list[OutboxRow]:
+        course = self._courses.get(row.course_id)
+        if course is None:
+            return []
+        skill = next((s for s in course.skills if s.id == row.skill_id), None)
+        base = Event(verb="answered", key="", account_id=row.learner_id,
+                     display_name=self._display_name(session, row.learner_id) or row.learner_id,
+                     course_id=course.id, course_title=course.title,
+                     course_version=self._versions.get(course.id, ""), at=row.created_at,
+                     skill_id=skill.id if skill else None, skill_title=skill.title if skill else None)
+        if isinstance(row, AttemptRow):
+            try:
+                prompt = course.item(row.item_id).prompt
+            except KeyError:
+                prompt = row.item_id
+            event = replace(base, key=row.question_id, question_id=row.question_id, item_prompt=prompt,
+                            success=row.correct, score=1.0 if row.correct else 0.0, response=row.answer)
+        else:
+            verb = DECISION_VERBS.get(row.status)
+            if verb is None:
+                return []
+            event = replace(base, verb=verb, key=row.key, success=verb != "revoked", score=row.p_known,
+                            course_version=row.course_version or base.course_version)
+            if verb == "completed":
+                event = replace(event, skill_id=None, skill_title=None)
+        return [outbox_row(build_statement(event, home_page=self._home), row.created_at)]
+
+
 @dataclass(frozen=True)
 class LrsConfig:
     """Where statements go: the LRS's xAPI endpoint (ending in /xAPI or similar) and its basic-auth pair."""
@@ -267,3 +310,27 @@ class XapiSender:
             self._thread.join(timeout=10)
             self._thread = None
         self._client.close()
+
+
+def display_name_from_accounts(session: Session, learner_id: str) -> str | None:
+    """The display name of the account whose records are filed under `learner_id` (None for a name-only learner)."""
+    from tutor.auth.store import AccountRow
+
+    return session.scalar(select(AccountRow.display_name).where(AccountRow.learner_key == learner_id))
+
+
+def connect(settings: Settings, records: Records, courses: Mapping[str, Course],
+            versions: Mapping[str, str]) -> XapiSender | None:
+    """When an LRS is configured: write statements with every ledger row and start the sender; else None."""
+    if not settings.xapi_url:
+        return None
+    if not settings.xapi_username or settings.xapi_password is None:
+        raise ValueError("TUTOR_XAPI_URL is set but TUTOR_XAPI_USERNAME or TUTOR_XAPI_PASSWORD is not: set the "
+                         "LRS's key and secret too, or unset TUTOR_XAPI_URL")
+    records.set_outbox(XapiOutbox(courses, versions, home_page=settings.xapi_home_page,
+                                  display_name=display_name_from_accounts))
+    sender = XapiSender(sessionmaker(records.engine, expire_on_commit=False),
+                        LrsConfig(settings.xapi_url, settings.xapi_username,
+                                  settings.xapi_password.get_secret_value()))
+    sender.start(settings.xapi_interval)
+    return sender

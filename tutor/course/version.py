@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from tutor.course.models import Course
+
 _PARTS = ("course.yaml", "items", "sources")
 
 
@@ -31,3 +33,8 @@ def course_version(folder: Path) -> str:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return f"sha256:{digest.hexdigest()[:16]}"
+
+
+def model_version(course: Course) -> str:
+    """`model:<first 16 hex>` of a course given as a loaded model (no folder behind it, e.g. in tests)."""
+    return f"model:{hashlib.sha256(course.model_dump_json().encode()).hexdigest()[:16]}"
