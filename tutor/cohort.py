@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tutor.auth.store import Accounts
 from tutor.course.loader import discover_courses, load_course
@@ -40,6 +40,11 @@ class LearnerRecord:
     progress: dict[str, SkillProgress]
 
 
+def _utc(value: datetime) -> datetime:
+    """Ledger times are UTC; SQLite hands them back without a zone."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _prompt(course: Course, question: QuestionRow) -> str:
     try:
         return instantiate(course.item(question.item_id), question.seed).prompt
@@ -51,14 +56,15 @@ def attempt_fact(course: Course, attempt: AttemptRow, question: QuestionRow) -> 
     return AttemptFact(
         learner_id=attempt.learner_id, skill_id=attempt.skill_id, question_id=attempt.question_id,
         item_id=attempt.item_id, prompt=_prompt(course, question), answer=attempt.answer, correct=attempt.correct,
-        grader=attempt.grader, asked_at=question.issued_at, answered_at=attempt.created_at, mode=question.mode,
+        grader=attempt.grader, asked_at=_utc(question.issued_at), answered_at=_utc(attempt.created_at),
+        mode=question.mode,
     )
 
 
 def decision_fact(row: DecisionRow) -> DecisionFact:
     return DecisionFact(
         learner_id=row.learner_id, skill_id=row.skill_id, status=row.status, p_known=row.p_known,
-        at=row.created_at, evidence=tuple(row.evidence or ()), criterion=dict(row.criterion or {}),
+        at=_utc(row.created_at), evidence=tuple(row.evidence or ()), criterion=dict(row.criterion or {}),
         course_version=row.course_version or "",
     )
 

@@ -108,7 +108,7 @@ class Tutor:
         else:
             self.course_versions = {c.id: model_version(c) for c in courses}
         self.courses: dict[str, Course] = {c.id: c for c in courses}
-        self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions)
+        self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions, clock=clock)
         self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.graph = compile_graph(self.checkpointer)

@@ -319,8 +319,8 @@ def display_name_from_accounts(session: Session, learner_id: str) -> str | None:
     return session.scalar(select(AccountRow.display_name).where(AccountRow.learner_key == learner_id))
 
 
-def connect(settings: Settings, records: Records, courses: Mapping[str, Course],
-            versions: Mapping[str, str]) -> XapiSender | None:
+def connect(settings: Settings, records: Records, courses: Mapping[str, Course], versions: Mapping[str, str], *,
+            clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> XapiSender | None:
     """When an LRS is configured: write statements with every ledger row and start the sender; else None."""
     if not settings.xapi_url:
         return None
@@ -331,6 +331,6 @@ def connect(settings: Settings, records: Records, courses: Mapping[str, Course],
                                   display_name=display_name_from_accounts))
     sender = XapiSender(sessionmaker(records.engine, expire_on_commit=False),
                         LrsConfig(settings.xapi_url, settings.xapi_username,
-                                  settings.xapi_password.get_secret_value()))
+                                  settings.xapi_password.get_secret_value()), clock=clock)
     sender.start(settings.xapi_interval)
     return sender
