@@ -413,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tutor.auth import cli as users_cli
 
     users_cli.register(commands)
+
+    from tutor import org_cli
+
+    org_cli.register(commands)
     return parser
 
 
@@ -438,6 +442,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             code: int = args.func(args, settings)
         except USER_ERRORS as exc:
             print(f"tutor users {args.users_command}: {exc}", file=sys.stderr)
+            return 2
+        return code
+    if args.command == "groups":
+        from tutor.org_cli import ORG_ERRORS
+
+        try:
+            code = args.func(args, settings)
+        except ORG_ERRORS as exc:
+            print(f"tutor groups {args.groups_command}: {exc}", file=sys.stderr)
             return 2
         return code
     code = args.func(args, settings)

@@ -465,6 +465,7 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
     decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
                            ctx.course.skill_bkt(skill_id))
     last = ledger[-1]
+    now = ctx.clock()
     ctx.records.add_decision(Decision(
         question_id=last.question_id,
         learner_id=state["learner_id"],
@@ -474,9 +475,15 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         p_known=decision.p_known,
         reasons=list(decision.reasons),
         misconceptions=list(decision.misconceptions),
-        created_at=ctx.clock(),
+        created_at=now,
+        evidence=[r.question_id for r in ledger if r.skill_id == skill_id],
+        criterion=ctx.course.criterion(skill_id).model_dump(),
+        course_version=ctx.course_version,
     ))
-    update: Update = {"decision": prog.decision_dict(decision), "progress": prog.from_ledger(ctx.course, ledger)}
+    progress = prog.from_ledger(ctx.course, ledger)
+    if decision.status == "mastered" and all(entry.get("mastered") for entry in progress.values()):
+        _record_outcome(runtime, state, last.question_id, "", "completed", decision.p_known, kind="completed")
+    update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
     if decision.status == "remediate":
         update["reexplain_skill"] = skill_id
     if decision.status == "mastered":
@@ -486,6 +493,18 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         text = "; ".join(decision.reasons[:2])
         update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update
+
+
+def _record_outcome(runtime: Runtime[Context], state: TutorState, question_id: str, skill_id: str, status: str,
+                    p_known: float, *, kind: str) -> None:
+    """A review's outcome (the mastery kept or revoked) or the course completed, beside the gate's decisions."""
+    ctx = runtime.context
+    ctx.records.add_decision(Decision(
+        question_id=question_id, learner_id=state["learner_id"], course_id=ctx.course.id, skill_id=skill_id,
+        status=status, p_known=p_known, reasons=[], misconceptions=[], created_at=ctx.clock(),
+        criterion=ctx.course.criterion(skill_id).model_dump() if skill_id else {},
+        course_version=ctx.course_version, kind=kind,
+    ))
 
 
 def review(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -498,6 +517,9 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
     ledger = _history(runtime, state)
     last = [r for r in ledger if r.skill_id == skill_id][-1]
     progress = prog.from_ledger(ctx.course, ledger)
+    p_known = float(progress[skill_id].get("p_known", 0.0))
+    _record_outcome(runtime, state, last.question_id, skill_id, "review_passed" if last.correct else "revoked",
+                    p_known, kind="review")
     update: Update = {"progress": progress}
     came_from = state.get("return_to")
     if last.correct:
