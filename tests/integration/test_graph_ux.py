@@ -63,3 +63,26 @@ def test_hints_say_when_they_run_out(make_tutor) -> None:  # type: ignore[no-unt
     for after in texts[total:]:
         assert after.startswith("That was the last hint for this question")
         assert item.hints[-1] not in after  # not repeated
+
+
+def test_a_question_about_another_skill_is_answered_from_that_skills_material(make_tutor) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tutor: Tutor = make_tutor()
+    drain(tutor.start("qa", "fractions"))
+    assert tutor.view("qa", "fractions").skill_id == "meaning"
+    events = drain(tutor.send("qa", "fractions", "how do I add 1/3 and 1/4?"))
+    reply = next(e["message"] for e in events if e["type"] == "message")
+    assert reply["kind"] == "answer"
+    sources = [c["source"] for c in reply["citations"]]
+    assert "adding-unlike.md" in sources, sources
+    assert "meaning.md" not in sources, sources  # not the numerator/denominator paragraph of the current skill
+
+
+def test_the_question_search_eval_runs_on_its_datasets(tmp_path: Path) -> None:
+    from evals.question_search_eval import main
+    out = tmp_path / "report.json"
+    assert main(["--course", "fractions", "--json", str(out)]) == 0
+    import json
+    report = json.loads(out.read_text())["courses"]["fractions"]
+    favoured, old = report["whole course, skill favoured"], report["current skill first (old)"]
+    assert favoured["questions"] == old["questions"] >= 10
+    assert 0 <= favoured["hit@3"] <= 1 and favoured["misses"] is not None

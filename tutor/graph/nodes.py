@@ -19,7 +19,7 @@ from tutor.course.templates import ItemInstance, instantiate
 from tutor.grading import choice_index, grade_objective, parse_number
 from tutor.graph import progress as prog
 from tutor.graph.routing import classify
-from tutor.graph.state import Context, Message, TutorState
+from tutor.graph.state import Context, Message, PassageSource, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
 from tutor.mastery import bkt, gate, select
 from tutor.records.entries import Decision, GradedAnswer, Grader, IssuedQuestion, RecordedAttempt
@@ -383,16 +383,31 @@ def status(state: TutorState, runtime: Runtime[Context]) -> Update:
     return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
 
 
+QUESTION_DEPTH = 8  # passages of the whole course ranked for a question
+QUESTION_PASSAGES = 3  # passages the answer is written from
+SKILL_FAVOUR = 1.5  # how much a passage of the skill being learnt is favoured: about one place up the ranking
+
+
+def question_passages(store: PassageSource, question: str, *, course: str, skill_id: str) -> list[PassageLike]:
+    """The passages to answer a learner's question from: the whole course searched and ranked, a passage of
+    the skill being learnt moved up a little (most questions are about it), never restricted to it, so a
+    question about another skill finds that skill's material."""
+    ranked = list(store.search(question, course=course, k=QUESTION_DEPTH))
+
+    def score(rank: int, passage: PassageLike) -> float:
+        favour = SKILL_FAVOUR if skill_id in getattr(passage, "skills", ()) else 1.0
+        return favour / (rank + 1)
+
+    order = sorted(range(len(ranked)), key=lambda i: -score(i, ranked[i]))
+    return [ranked[i] for i in order[:QUESTION_PASSAGES]]
+
+
 def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Answer the learner's question from the course sources, with citations; the item stays pending."""
     ctx = runtime.context
     skill_id = state.get("skill_id")
     assert skill_id is not None
-    # the skill being learnt first (most questions are about it), then the rest of the course
-    question = state["inbox"]
-    passages = list(ctx.store.search(question, course=ctx.course.id, skills=[skill_id], k=2))
-    seen = {p.id for p in passages}
-    passages += [p for p in ctx.store.search(question, course=ctx.course.id, k=4) if p.id not in seen][:2]
+    passages = question_passages(ctx.store, state["inbox"], course=ctx.course.id, skill_id=skill_id)
     answer = ctx.provider.answer_question(
         skill=ctx.course.skill(skill_id),
         question=state["inbox"],
