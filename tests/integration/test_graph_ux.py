@@ -86,3 +86,33 @@ def test_the_question_search_eval_runs_on_its_datasets(tmp_path: Path) -> None:
     favoured, old = report["whole course, skill favoured"], report["current skill first (old)"]
     assert favoured["questions"] == old["questions"] >= 10
     assert 0 <= favoured["hit@3"] <= 1 and favoured["misses"] is not None
+
+
+def test_a_finished_course_still_answers_questions_and_brings_reviews_back(make_tutor) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    clock = Clock()
+    tutor: Tutor = make_tutor(clock)
+    drain(tutor.start("fin", "mini"))
+    for _ in range(60):
+        if tutor.view("fin", "mini").complete:
+            break
+        drain(tutor.send("fin", "mini", answer(tutor, "fin", "mini", right=True)))
+    assert tutor.view("fin", "mini").complete
+    assert drain(tutor.start("fin", "mini")) == []  # opening the page again says nothing new
+    events = drain(tutor.send("fin", "mini", "why must the parts be equal?"))
+    reply = next(e["message"] for e in events if e["type"] == "message")
+    assert reply["kind"] == "answer" and "still open" not in reply["text"]
+    clock.advance(days=2)  # reviews fall due
+    drain(tutor.start("fin", "mini"))
+    view = tutor.view("fin", "mini")
+    assert not view.complete and view.pending is not None, "no review after the course was finished"
+    assert any("review" in str(m.get("text", "")).lower() for m in view.messages[-3:])
+
+
+def test_the_reminder_after_an_answer_does_not_say_where_the_question_is(make_tutor) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tutor: Tutor = make_tutor()
+    drain(tutor.start("rem", "fractions"))
+    for text in ("why do the parts have to be equal?", "where am i"):
+        events = drain(tutor.send("rem", "fractions", text))
+        reply = next(e["message"] for e in events if e["type"] == "message")
+        assert "above" not in reply["text"] and "below" not in reply["text"]
+        assert "still open" in reply["text"]

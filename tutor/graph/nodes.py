@@ -116,10 +116,16 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
                                step_back_after=runtime.context.max_remediations)
     if choice is None:
-        text = f"You have mastered every skill in {course.title}. Well done!"
+        done: Update = {"progress": progress, "complete": True, "pending": None, "skill_id": None}
+        if not state.get("complete"):
+            text = f"You have mastered every skill in {course.title}. Well done!"
+        elif state.get("inbox"):
+            text = (f"You have mastered every skill in {course.title}, and no review is due yet. Ask me anything "
+                    "about the course; reviews come back here when they are due.")
+        else:
+            return done  # the page was opened again: nothing new to say
         message: Message = {"role": "tutor", "kind": "complete", "text": text}
-        return {"progress": progress, "complete": True, "pending": None, "messages": _emit(runtime, message),
-                "skill_id": None}
+        return {**done, "messages": _emit(runtime, message)}
     mode = {"review": "review", "step_back": "step_back"}.get(choice.reason, "learn")
     reexplain = mode == "learn" and state.get("reexplain_skill") == choice.skill_id
     update: Update = {"progress": progress, "complete": False, "skill_id": choice.skill_id, "mode": mode,
@@ -310,6 +316,8 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
             looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
+    if not text.strip():  # the page was opened again (a finished course looks for a due review)
+        return {"inbox": "", "intent": "refresh"}
     intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer)
     message: Message = {"role": "learner", "kind": intent, "text": text}
     update: Update = {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1}
@@ -379,10 +387,13 @@ def status(state: TutorState, runtime: Runtime[Context]) -> Update:
                      f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
         reasons = (state.get("decision") or {}).get("reasons") or []
         lines.extend(f"- {r}" for r in reasons)
-    lines.append("Answer the question above when you're ready, or type `hint` or `skip`.")
+    if state.get("pending"):
+        lines.append(STILL_OPEN + " Type `hint` or `skip` if you are stuck.")
     return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
 
 
+STILL_OPEN = "Your question is still open: answer it when you're ready."
+"""Where the question is differs (below on the page, above in a terminal), so the wording does not say."""
 QUESTION_DEPTH = 8  # passages of the whole course ranked for a question
 QUESTION_PASSAGES = 3  # passages the answer is written from
 SKILL_FAVOUR = 1.5  # how much a passage of the skill being learnt is favoured: about one place up the ranking
@@ -405,8 +416,7 @@ def question_passages(store: PassageSource, question: str, *, course: str, skill
 def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Answer the learner's question from the course sources, with citations; the item stays pending."""
     ctx = runtime.context
-    skill_id = state.get("skill_id")
-    assert skill_id is not None
+    skill_id = state.get("skill_id") or ctx.course.skills[-1].id  # a finished course: any skill may be asked about
     passages = question_passages(ctx.store, state["inbox"], course=ctx.course.id, skill_id=skill_id)
     answer = ctx.provider.answer_question(
         skill=ctx.course.skill(skill_id),
@@ -415,7 +425,7 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         on_text=lambda chunk: _say(runtime, chunk),
     )
     _record_explanation(runtime, state, skill_id, "answer", answer)
-    reminder = "\n\nWhen you're ready, answer the question above."
+    reminder = "\n\n" + STILL_OPEN if state.get("pending") else ""
     _say(runtime, reminder)
     message: Message = {
         "role": "tutor",
