@@ -9,11 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
-from ui import render
+from ui import auth, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -26,6 +27,14 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:120]
 
 
+def confined(path_text: str, root: Path) -> Path | None:
+    """The folder `path_text` names (relative to the content folder, or absolute) when it lies inside `root`
+    once resolved (symbolic links followed), else None."""
+    base = root.resolve()
+    path = (base / Path(path_text).expanduser()).resolve()
+    return path if path == base or path.is_relative_to(base) else None
+
+
 def validate_tab(tutor: Tutor) -> None:
     st.markdown("Check a course folder: `course.yaml`, `items/*.yaml` and `sources/`. Every problem is listed "
                 "with its file, line and how to fix it.")
@@ -34,13 +43,19 @@ def validate_tab(tutor: Tutor) -> None:
     path_text = choice
     if choice == OTHER_FOLDER:
         path_text = st.text_input("Path of the course folder", key="validate_path",
-                                  placeholder="e.g. /home/me/courses/algebra")
+                                  placeholder="e.g. algebra (a folder inside the content folder)")
     if st.button("Validate", type="primary", icon=":material/fact_check:", key="validate_button"):
         if not path_text:
             st.warning("Give the path of a course folder (the one holding course.yaml).")
             return
+        auth.require(Action.CONTENT_VALIDATE)
+        folder = confined(path_text, tutor.settings.content_dir)
+        if folder is None:
+            st.error(f"{path_text}: only folders inside the content folder ({tutor.settings.content_dir}) can be "
+                     "validated here; copy the course there, or run `tutor content validate PATH`.")
+            return
         with st.spinner("Checking the course…"):
-            problems = validate_course(Path(path_text).expanduser())
+            problems = validate_course(folder)
         if not problems:
             st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
             return
@@ -60,6 +75,7 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
     if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
                      key="upload_button"):
         return
+    auth.require(Action.CONTENT_UPLOAD)
     results: list[dict[str, str | int]] = []
     bar = st.progress(0.0, text="Adding files…")
     with tempfile.TemporaryDirectory(prefix="tutor-upload-") as tmp:
@@ -145,6 +161,7 @@ def analysis_tab(tutor: Tutor, course_id: str) -> None:
 
 
 def main() -> None:
+    auth.require(Action.CONTENT_VIEW)
     tutor = get_tutor()
     st.title("Content")
     courses = sorted(tutor.courses)
