@@ -13,6 +13,7 @@ import streamlit as st
 from tutor.auth import Action
 from tutor.session import SessionView, Tutor
 from ui import auth, chat, render
+from ui.org import completion_download
 from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 COURSE = "course_id"
@@ -148,6 +149,8 @@ def main() -> None:
         choose_course(tutor, account.display_name)
         return
     sidebar(tutor, course_id)
+    with st.sidebar:
+        completion_download(tutor, course_id, learner, account.display_name, key="learn_completion")
     learn(tutor, get_runner(), learner, course_id)
 
 
