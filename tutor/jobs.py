@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import threading
 import uuid
@@ -124,8 +125,12 @@ class JobQueue:
         return Job(row.id, row.kind, row.title, row.owner, row.status, row.progress, row.message, row.exit_code,
                    row.created_at, row.started_at, row.finished_at, self.root / row.id)
 
-    def submit(self, owner: str, kind: str, title: str, command: Sequence[str]) -> Job:
-        """Queue a command; its folder is `job.folder` (the command may refer to it as `{folder}`)."""
+    def submit(self, owner: str, kind: str, title: str, command: Sequence[str], publish: Path | None = None) -> Job:
+        """Queue a command; its folder is `job.folder` (the command may refer to it as `{folder}`).
+
+        With `publish`, the files the job wrote to its folder are also copied there when it succeeds (e.g. the
+        latest eval report the Evaluate page shows); the job's own folder keeps its copy either way.
+        """
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
         args = [a.replace("{folder}", str(folder)) for a in command]
@@ -140,7 +145,8 @@ class JobQueue:
                              progress=0.0, message="queued", created_at=_now())
                 session.add(row)
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "job.json").write_text(json.dumps({"kind": kind, "title": title, "command": args}))
+            (folder / "job.json").write_text(json.dumps({"kind": kind, "title": title, "command": args,
+                                                         "publish": str(publish) if publish else None}))
             self._wake.notify_all()
         return self._job(row)
 
@@ -272,9 +278,19 @@ class JobQueue:
         if cancelled:
             self._finish(job_id, CANCELLED, code, "cancelled while running")
         elif code == 0:
+            self._publish(self.root / job_id)
             self._finish(job_id, DONE, code, message or "finished", progress=1.0)
         else:
             self._finish(job_id, FAILED, code, message or f"exit code {code}")
+
+    def _publish(self, folder: Path) -> None:
+        target = json.loads((folder / "job.json").read_text()).get("publish")
+        if not target:
+            return
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for path in folder.iterdir():
+            if path.is_file() and not path.is_symlink() and path.name not in ("job.json", "log.txt"):
+                shutil.copy2(path, Path(target) / path.name)
 
     def _update(self, job_id: str, progress: float, message: str) -> None:
         with self._sessions.begin() as session:

@@ -47,7 +47,7 @@ def test_progress_is_read_from_output_lines(line: str, share: float | None) -> N
 
 def test_jobs_run_one_at_a_time_in_order_and_keep_their_results(queue: JobQueue) -> None:
     first = queue.submit("alice", "test", "slow", SLOW)
-    second = queue.submit("bob", "test", "count", [*COUNT, "{folder}/out.txt"])
+    second = queue.submit("bob", "test", "count", [*COUNT, "{folder}/out.txt"], publish=queue.root / "latest")
     wait_for(queue, first.id, RUNNING)
     time.sleep(0.3)
     assert queue.get(second.id).status == QUEUED  # type: ignore[union-attr]
@@ -56,6 +56,7 @@ def test_jobs_run_one_at_a_time_in_order_and_keep_their_results(queue: JobQueue)
     done = queue.wait(second.id, timeout=30)
     assert done.status == DONE and done.progress == 1.0 and done.exit_code == 0
     assert (done.folder / "out.txt").read_text() == "result"
+    assert (queue.root / "latest" / "out.txt").read_text() == "result"  # published for the page to show
     assert "step 4/4" in done.log_path.read_text()
     assert queue.get(first.id).status == CANCELLED  # type: ignore[union-attr]
 
