@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/ on the path,
 import streamlit as st  # noqa: E402
 
 from tutor.auth import Action, allowed  # noqa: E402
+from tutor.errors import SetupError  # noqa: E402
 from ui import auth  # noqa: E402
 from ui.state import get_tutor  # noqa: E402
 
@@ -35,13 +36,17 @@ ROLE_PAGES: list[tuple[str, str, str, Action]] = [
 
 def main() -> None:
     st.set_page_config(page_title="Mastery Tutor", page_icon=":material/school:", layout="wide")
+    try:
+        tutor = get_tutor()
+    except SetupError as exc:  # the same one line the CLI prints
+        st.error(f"The tutor cannot start: {exc}", icon=":material/error:")
+        st.stop()
     account = auth.current_account()
     if account is None:
         st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")],
                       position="hidden").run()
         return
     auth.keep_cookie()
-    tutor = get_tutor()
     if tutor.offline:
         st.info(OFFLINE_BANNER, icon=":material/cloud_off:")
     pages = [

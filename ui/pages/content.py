@@ -11,6 +11,7 @@ import streamlit as st
 
 from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
+from tutor.course.paths import OutsideFolderError, inside
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
@@ -27,14 +28,6 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._ -]", "_", base)[:120]
 
 
-def confined(path_text: str, root: Path) -> Path | None:
-    """The folder `path_text` names (relative to the content folder, or absolute) when it lies inside `root`
-    once resolved (symbolic links followed), else None."""
-    base = root.resolve()
-    path = (base / Path(path_text).expanduser()).resolve()
-    return path if path == base or path.is_relative_to(base) else None
-
-
 def validate_tab(tutor: Tutor) -> None:
     st.markdown("Check a course folder: `course.yaml`, `items/*.yaml` and `sources/`. Every problem is listed "
                 "with its file, line and how to fix it.")
@@ -49,10 +42,11 @@ def validate_tab(tutor: Tutor) -> None:
             st.warning("Give the path of a course folder (the one holding course.yaml).")
             return
         auth.require(Action.CONTENT_VALIDATE)
-        folder = confined(path_text, tutor.settings.content_dir)
-        if folder is None:
-            st.error(f"{path_text}: only folders inside the content folder ({tutor.settings.content_dir}) can be "
-                     "validated here; copy the course there, or run `tutor content validate PATH`.")
+        path = tutor.settings.content_dir / Path(path_text).expanduser()  # relative names are inside the folder
+        try:
+            folder = inside(path, tutor.settings.content_dir)
+        except OutsideFolderError as exc:
+            st.error(f"{path_text} {exc.reason}: this page only reaches course folders inside the content folder.")
             return
         with st.spinner("Checking the course…"):
             problems = validate_course(folder)

@@ -126,7 +126,8 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
                     chat.render_body({"role": "tutor", "kind": "item", "item": view.pending})
             with st.chat_message("user", avatar=chat.LEARNER_AVATAR):
                 st.markdown(text)
-            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text))
+            from_box = not (typed or "").strip()  # the answer box: always an answer (commands still work)
+            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text, answer=from_box))
         st.rerun()
     elif view.pending is None and not view.complete:
         with live:
