@@ -2,7 +2,7 @@
 
 A job is a command (`python -m ...`) run in a subprocess at a lower CPU priority, one at a time by default
 (`TUTOR_JOBS_CONCURRENCY`), with at most `TUTOR_JOBS_PER_USER` queued or running per person. Jobs live in the
-tutor's database (table `jobs`, on the ledger's `Base`); each has a folder `<data dir>/jobs/<id>/` with its output
+tutor's database (table `jobs`, on the ledger's `Base`, Alembic revision 0006); each has a folder `<data dir>/jobs/<id>/` with its output
 log and its results, kept after it ends. Progress is read from the command's output lines ("37%", "120/500").
 Jobs still marked running when a process starts were cut off by a restart and are marked failed.
 """
@@ -26,7 +26,7 @@ from typing import TextIO
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, create_engine, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from tutor.records import Base
+from tutor.records import Base, migrate
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,10 @@ class JobQueue:
 
     def __init__(self, url: str, data_dir: Path, *, concurrency: int = 1, per_user: int = 2, niceness: int = 10,
                  cwd: Path | None = None) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url)
-        Base.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)  # the ledger's schema and its one Alembic history (revision 0006: jobs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.root = data_dir / "jobs"
         self.concurrency = concurrency

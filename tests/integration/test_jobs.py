@@ -115,3 +115,17 @@ def test_jobs_cut_off_by_a_restart_are_marked_failed(tmp_path: Path) -> None:
     finally:
         q.close()
         again.close()
+
+
+def test_the_migration_makes_the_jobs_table_of_the_model(tmp_path: Path) -> None:
+    from sqlalchemy import inspect
+
+    from tutor.jobs import JobRow
+
+    q = JobQueue(f"sqlite:///{tmp_path / 'tutor.db'}", tmp_path / "data", niceness=0)
+    try:
+        columns = {c["name"] for c in inspect(q.engine).get_columns("jobs")}
+        assert columns == {c.name for c in JobRow.__table__.columns}
+        assert inspect(q.engine).has_table("alembic_version")
+    finally:
+        q.close()
