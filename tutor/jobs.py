@@ -2,9 +2,10 @@
 
 A job is a command (`python -m ...`) run in a subprocess at a lower CPU priority, one at a time by default
 (`TUTOR_JOBS_CONCURRENCY`), with at most `TUTOR_JOBS_PER_USER` queued or running per person. Jobs live in the
-tutor's database (table `jobs`, on the ledger's `Base`, Alembic revision 0006); each has a folder `<data dir>/jobs/<id>/` with its output
-log and its results, kept after it ends. Progress is read from the command's output lines ("37%", "120/500").
-Jobs still marked running when a process starts were cut off by a restart and are marked failed.
+tutor's database (table `jobs` on the ledger's `Base`, Alembic revision 0006); each has a folder
+`<data dir>/jobs/<id>/` with its output log and its results, kept after it ends. Progress is read from the
+command's output lines ("37%", "120/500"). Jobs still marked running when a process starts were cut off by a
+restart and are marked failed.
 """
 
 from __future__ import annotations
