@@ -18,9 +18,9 @@ from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 COURSE = "course_id"
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
+# Pixels: the conversation scrolls (to its newest message) inside this, so the item form and the progress panel
+# stay in view. (A comment, not a docstring: Streamlit's magic would show a bare string on the page.)
 TRANSCRIPT_HEIGHT = 460
-"""Pixels: the conversation scrolls (to its newest message) inside this, so the item form and the progress panel
-stay in view."""
 
 
 def choose_course(tutor: Tutor, name: str) -> None:
@@ -36,6 +36,7 @@ def choose_course(tutor: Tutor, name: str) -> None:
         start = st.form_submit_button("Start learning", type="primary", icon=":material/login:")
     if start:
         st.session_state[COURSE] = course
+        st.query_params["course"] = course  # a reload comes back to this course (the URL names no learner)
         st.rerun()
 
 
@@ -45,7 +46,7 @@ def sidebar(tutor: Tutor, course_id: str) -> None:
     with st.sidebar:
 
         def picked() -> None:
-            st.session_state[COURSE] = st.session_state["course_picker"]
+            st.session_state[COURSE] = st.query_params["course"] = st.session_state["course_picker"]
 
         st.selectbox("Course", courses, index=courses.index(course_id), key="course_picker",
                      format_func=lambda c: tutor.courses[c].title, on_change=picked)
@@ -144,10 +145,11 @@ def main() -> None:
         return
     account = auth.require(Action.LEARN)
     learner = account.learner_key  # always the signed-in account's own records: no name is ever typed here
-    course_id = st.session_state.get(COURSE)
+    course_id = st.session_state.get(COURSE) or st.query_params.get("course")
     if course_id not in tutor.courses:
         choose_course(tutor, account.display_name)
         return
+    st.session_state[COURSE] = course_id
     sidebar(tutor, course_id)
     with st.sidebar:
         completion_download(tutor, course_id, learner, account.display_name, key="learn_completion")
