@@ -21,7 +21,7 @@ from tutor.graph import progress as prog
 from tutor.graph.routing import classify
 from tutor.graph.state import Context, Message, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
-from tutor.mastery import gate, select
+from tutor.mastery import bkt, gate, select
 from tutor.records.entries import Decision, GradedAnswer, Grader, IssuedQuestion, RecordedAttempt
 from tutor.records.entries import Explanation as ShownExplanation
 from tutor.records.entries import Usage as UsageEntry
@@ -111,7 +111,8 @@ def _item_seed(state: TutorState, item_id: str) -> int:
 def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
-    progress = prog.from_ledger(course, _history(runtime, state))
+    ledger = _history(runtime, state)
+    progress = prog.from_ledger(course, ledger)
     choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
                                step_back_after=runtime.context.max_remediations)
     if choice is None:
@@ -126,7 +127,10 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     if reexplain:
         update["reexplain_skill"] = None
     if choice.skill_id != state.get("skill_id"):
-        update["decision"] = None  # the last decision was about another skill
+        # the last decision was about another skill: show this skill's own standing (kept across a step back)
+        history = prog.skill_history(course, ledger, choice.skill_id)
+        update["decision"] = prog.decision_dict(gate.decide(history, course.criterion(choice.skill_id),
+                                                            course.skill_bkt(choice.skill_id))) if history else None
     skill = course.skill(choice.skill_id)
     intro = {
         "review": f"Time for a quick review of **{skill.title}**.",
@@ -461,6 +465,7 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
     decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
                            ctx.course.skill_bkt(skill_id))
     last = ledger[-1]
+    now = ctx.clock()
     ctx.records.add_decision(Decision(
         question_id=last.question_id,
         learner_id=state["learner_id"],
@@ -470,9 +475,15 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         p_known=decision.p_known,
         reasons=list(decision.reasons),
         misconceptions=list(decision.misconceptions),
-        created_at=ctx.clock(),
+        created_at=now,
+        evidence=[r.question_id for r in ledger if r.skill_id == skill_id],
+        criterion=ctx.course.criterion(skill_id).model_dump(),
+        course_version=ctx.course_version,
     ))
-    update: Update = {"decision": prog.decision_dict(decision), "progress": prog.from_ledger(ctx.course, ledger)}
+    progress = prog.from_ledger(ctx.course, ledger)
+    if decision.status == "mastered" and all(entry.get("mastered") for entry in progress.values()):
+        _record_outcome(runtime, state, last.question_id, "", "completed", decision.p_known, kind="completed")
+    update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
     if decision.status == "remediate":
         update["reexplain_skill"] = skill_id
     if decision.status == "mastered":
@@ -482,6 +493,18 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         text = "; ".join(decision.reasons[:2])
         update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update
+
+
+def _record_outcome(runtime: Runtime[Context], state: TutorState, question_id: str, skill_id: str, status: str,
+                    p_known: float, *, kind: str) -> None:
+    """A review's outcome (the mastery kept or revoked) or the course completed, beside the gate's decisions."""
+    ctx = runtime.context
+    ctx.records.add_decision(Decision(
+        question_id=question_id, learner_id=state["learner_id"], course_id=ctx.course.id, skill_id=skill_id,
+        status=status, p_known=p_known, reasons=[], misconceptions=[], created_at=ctx.clock(),
+        criterion=ctx.course.criterion(skill_id).model_dump() if skill_id else {},
+        course_version=ctx.course_version, kind=kind,
+    ))
 
 
 def review(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -494,6 +517,9 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
     ledger = _history(runtime, state)
     last = [r for r in ledger if r.skill_id == skill_id][-1]
     progress = prog.from_ledger(ctx.course, ledger)
+    p_known = float(progress[skill_id].get("p_known", 0.0))
+    _record_outcome(runtime, state, last.question_id, skill_id, "review_passed" if last.correct else "revoked",
+                    p_known, kind="review")
     update: Update = {"progress": progress}
     came_from = state.get("return_to")
     if last.correct:
@@ -502,11 +528,16 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
         return update
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
     update["reexplain_skill"] = skill_id
-    update["decision"] = {
-        "status": "remediate",
-        "p_known": float(progress[skill_id].get("p_known", 0.0)),
-        "reasons": ["a review answer was wrong, so this skill is open again"],
-        "misconceptions": [last.misconception] if last.misconception else [],
-    }
+    history = prog.skill_history(ctx.course, ledger, skill_id)
+    misconceptions = (last.misconception,) if last.misconception else ()
+    p_known = float(progress[skill_id].get("p_known", 0.0))
+    distinct = len({a.item_id for a in history if a.correct})
+    params = bkt.params_for_kind(ctx.course.skill_bkt(skill_id), history[-1].kind, history[-1].chance)
+    reasons, needed = gate.explain(
+        "remediate", p_known, distinct, [a.correct for a in history], ctx.course.criterion(skill_id), params,
+        trigger="a review answer was wrong, so this skill is open again", misconceptions=misconceptions)
+    update["decision"] = prog.decision_dict(gate.GateDecision(
+        status="remediate", p_known=p_known, reasons=reasons, misconceptions=misconceptions,
+        distinct_items=distinct, recent_accuracy=None, answers_needed=needed))
     update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update

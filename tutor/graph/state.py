@@ -145,3 +145,5 @@ class Context:
     clock: Callable[[], datetime]
     max_remediations: int
     """Remediations on one skill without progress before stepping back to a prerequisite (from Settings)."""
+    course_version: str = ""
+    """The course files' content hash (tutor.course.version), recorded with every gate decision."""

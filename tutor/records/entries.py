@@ -96,11 +96,20 @@ class Decision:
     learner_id: str
     course_id: str
     skill_id: str
-    status: str
+    status: str  # mastered | practice | remediate; after a review: review_passed | revoked; completed
     p_known: float
     reasons: list[str]
     misconceptions: list[str]
     created_at: datetime
+    evidence: list[str] = field(default_factory=list)
+    """The question ids of the attempts the gate read, oldest first."""
+    criterion: dict[str, Any] = field(default_factory=dict)
+    """The mastery criterion in force (MasteryCriterion as a dict)."""
+    course_version: str = ""
+    """tutor.course.version of the course files at the time."""
+    kind: str = "decision"
+    """What this row records about the attempt: the gate's `decision`, a `review` outcome or the course
+    `completed`; at most one of each per attempt."""
 
 
 @dataclass(frozen=True)

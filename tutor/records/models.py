@@ -89,6 +89,9 @@ class DecisionRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     misconceptions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    evidence: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # question ids the gate read
+    criterion: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the rule in force
+    course_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # tutor.course.version
 
 
 class UsageRow(Base):

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -40,6 +40,9 @@ from tutor.records.models import AttemptRow, Base, DecisionRow, ExplanationRow, 
 log = logging.getLogger(__name__)
 
 TURN_LOCK_TIMEOUT_S = 120.0
+
+Outbox = Callable[[Session, AttemptRow | DecisionRow], Sequence[Base]]
+"""Rows to write beside a new attempt or decision, in its transaction (the xAPI outbox)."""
 
 
 class LedgerError(RuntimeError):
@@ -70,6 +73,7 @@ class Records:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._local_locks: dict[str, threading.Lock] = {}
+        self._outbox: Outbox | None = None
         self._guard = threading.Lock()
         try:
             migrate.upgrade(self.engine)
@@ -82,6 +86,14 @@ class Records:
                     "empty ledger, or put back a backup of it."
                 ) from None
             raise
+
+    def set_outbox(self, outbox: Outbox | None) -> None:
+        """Write what `outbox` makes of each attempt and decision (xAPI statements) in the same transaction."""
+        self._outbox = outbox
+
+    def _to_outbox(self, session: Session, row: AttemptRow | DecisionRow) -> None:
+        if self._outbox is not None:
+            session.add_all(self._outbox(session, row))
 
     @property
     def backend(self) -> str:
@@ -126,6 +138,7 @@ class Records:
                 )
                 session.add(row)
                 session.flush()
+                self._to_outbox(session, row)
                 return _recorded(row, question)
         except IntegrityError:
             pair = self._attempt_and_question(graded.question_id)
@@ -136,14 +149,18 @@ class Records:
 
     def add_decision(self, decision: Decision) -> None:
         """The gate's decision after an attempt; writing the same decision for the same attempt is a no-op."""
-        key = f"{decision.question_id}:decision"
+        key = f"{decision.question_id}:{decision.kind}"
         try:
             with self._session() as session:
-                session.add(DecisionRow(
+                row = DecisionRow(
                     key=key, learner_id=decision.learner_id, course_id=decision.course_id,
                     skill_id=decision.skill_id, status=decision.status, p_known=decision.p_known,
                     reasons=decision.reasons, misconceptions=decision.misconceptions, created_at=decision.created_at,
-                ))
+                    evidence=decision.evidence, criterion=decision.criterion,
+                    course_version=decision.course_version or None,
+                )
+                session.add(row)
+                self._to_outbox(session, row)
         except IntegrityError:
             with self._session() as session:
                 existing = session.scalar(select(DecisionRow).where(DecisionRow.key == key))

@@ -4,8 +4,8 @@ An attempt whose `review_status` is "pending" was graded unsure: it is not evide
 grades it ("reviewed"; `grader` becomes "person"). `review_seen` says whether the learner has been shown the
 reviewed result.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
