@@ -84,7 +84,7 @@ class Records:
                 raise LedgerUnreadable(
                     f"{path} is not a readable database ({exc.orig}). Move it aside and restart to begin a new, "
                     "empty ledger, or put back a backup of it."
-                ) from None
+                ) from exc
             raise
 
     def set_outbox(self, outbox: Outbox | None) -> None:
