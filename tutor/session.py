@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,19 +21,21 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
+from tutor import xapi
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.models import Course
+from tutor.course.version import course_version, model_version
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, PassageSource, TutorState
 from tutor.llm import build_provider
 from tutor.llm.base import Provider
-from tutor.records import Records
+from tutor.records import Records, Usage
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,63}$")
+_LEARNER_ID = re.compile(r"^[^\W_][\w .@-]{0,63}$")
 RECURSION_LIMIT = 60
 
 
@@ -41,11 +44,15 @@ class LearnerIdError(ValueError):
 
 
 def normalise_learner_id(raw: str) -> str:
-    """A learner id: 1-64 letters, digits, spaces, `_ . @ -`, case-insensitive (stored lower-case)."""
-    value = " ".join(raw.split()).lower()
+    """A learner id: an account's internal id, or a name of 1-64 letters (any script), digits, spaces, `_ . @ -`.
+
+    Case-insensitive (stored case-folded, NFKC-normalised), so "José" and "李雷" are learner ids too.
+    """
+    value = " ".join(unicodedata.normalize("NFKC", raw).split()).casefold()
     if not _LEARNER_ID.match(value):
         raise LearnerIdError(
-            "A learner name must be 1-64 characters: letters, digits, spaces, '_', '.', '@' or '-'."
+            "A learner name must be 1-64 characters: letters (any script), digits, spaces, '_', '.', '@' or '-', "
+            "starting with a letter or digit."
         )
     return value
 
@@ -94,8 +101,14 @@ class Tutor:
         self.clock = clock
         self._provider_factory = provider_factory or (lambda on_fallback: build_provider(settings,
                                                                                          on_fallback=on_fallback))
-        loaded = courses if courses is not None else [load_course(p) for p in discover_courses(settings.content_dir)]
-        self.courses: dict[str, Course] = {c.id: c for c in loaded}
+        if courses is None:
+            folders = discover_courses(settings.content_dir)
+            courses = [load_course(p) for p in folders]
+            self.course_versions = {c.id: course_version(p) for c, p in zip(courses, folders, strict=True)}
+        else:
+            self.course_versions = {c.id: model_version(c) for c in courses}
+        self.courses: dict[str, Course] = {c.id: c for c in courses}
+        self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions, clock=clock)
         self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.graph = compile_graph(self.checkpointer)
@@ -117,11 +130,10 @@ class Tutor:
         def on_fallback(method: str, exc: Exception) -> None:
             reason = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("LLM call %s failed for %s; answered offline (%s)", method, course_id, reason)
-            self.records.add_usage(
-                key=f"{learner_id}:{course_id}:fallback:{method}:{self.clock().isoformat()}",
+            self.records.add_usage(Usage(
                 learner_id=learner_id, course_id=course_id, purpose=method, provider="fallback",
                 model="offline", fallback_reason=reason, created_at=self.clock(),
-            )
+            ))
             with contextlib.suppress(RuntimeError):  # outside a graph run there is no stream to tell
                 get_stream_writer()({"type": "notice", "text": "The language model did not answer; "
                                      "this reply comes from the offline tutor."})
@@ -132,6 +144,8 @@ class Tutor:
             store=self.store,
             records=self.records,
             clock=self.clock,
+            max_remediations=self.settings.max_remediations,
+            course_version=self.course_versions.get(course_id, ""),
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:
@@ -152,8 +166,10 @@ class Tutor:
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
         yield from self._run(learner_id, course_id, initial)
 
-    def send(self, learner_id: str, course_id: str, text: str) -> Iterator[dict[str, Any]]:
-        """Deliver a learner message to the pending question and stream the tutor's reply."""
+    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
+        """Deliver a learner message to the pending question and stream the tutor's reply.
+
+        `answer=True` (the page's answer box) means the text is an answer even if it reads like a question."""
         learner_id = normalise_learner_id(learner_id)
         text = text.strip()
         if not text:
@@ -162,7 +178,8 @@ class Tutor:
         if not snapshot.next:
             yield from self.start(learner_id, course_id)
             return
-        yield from self._run(learner_id, course_id, Command(resume=text[:4000]))
+        resume: str | dict[str, Any] = {"text": text[:4000], "answer": True} if answer else text[:4000]
+        yield from self._run(learner_id, course_id, Command(resume=resume))
 
     def view(self, learner_id: str, course_id: str) -> SessionView:
         learner_id = normalise_learner_id(learner_id)
@@ -185,5 +202,7 @@ class Tutor:
         )
 
     def close(self) -> None:
+        if self._xapi is not None:
+            self._xapi.stop()
         self._conn.close()
         self.records.close()

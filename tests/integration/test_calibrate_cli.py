@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.ledger import log_answer
 from tutor.cli import main
 from tutor.records import Records
 from tutor.settings import Settings
@@ -25,9 +26,8 @@ def _log_simulated(records: Records, skill: str, learners: int, attempts: int, s
         for t in range(attempts):
             p = 1 - TRUE["slip"] if known else TRUE["guess"]
             correct = bool(rng.random() < p)
-            records.add_attempt(key=f"{skill}:{learner}:{t}", learner_id=f"l{learner}", course_id="mini",
-                                skill_id=skill, item_id=f"{skill}-{t % 6}", form="A", kind="numeric", params={},
-                                answer="x", correct=correct, created_at=now)
+            log_answer(records, learner_id=f"l{learner}", course_id="mini", skill_id=skill,
+                       item_id=f"{skill}-{t % 6}", correct=correct, when=now)
             known = known or rng.random() < TRUE["learn"]
 
 

@@ -43,8 +43,8 @@ def make_tutor(tmp_path: Path, store_dir: Path, courses: dict[str, Course]) -> I
     made: list[Tutor] = []
     store = open_store(Settings(data_dir=store_dir))
 
-    def make(clock: Clock | None = None) -> Tutor:
-        settings = Settings(data_dir=tmp_path / "data")
+    def make(clock: Clock | None = None, **overrides: object) -> Tutor:
+        settings = Settings(data_dir=tmp_path / "data", **overrides)
         tutor = Tutor(settings, store=store, courses=list(courses.values()), clock=clock or Clock())
         made.append(tutor)
         return tutor
@@ -262,3 +262,18 @@ def test_repeated_failure_steps_back_to_the_prerequisite_then_returns(make_tutor
     view = tutor.view("sam", "mini")
     assert view.skill_id == "adding" and view.skill_map[0].status == "mastered"
     assert "remediation" in kinds(events)  # back on the skill with another explanation
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_the_remediation_limit_comes_from_settings(make_tutor, limit: int) -> None:  # type: ignore[no-untyped-def]
+    tutor: Tutor = make_tutor(max_remediations=limit)
+    drain(tutor.start("kim", "mini"))
+    while tutor.view("kim", "mini").skill_map[0].status != "mastered":
+        drain(tutor.send("kim", "mini", answer(tutor, "kim", "mini", right=True)))
+    for _ in range(20):  # keep failing the second skill until the tutor steps back to its prerequisite
+        values = tutor.graph.get_state(tutor._config("kim", "mini")).values
+        if values.get("mode") == "step_back":
+            break
+        drain(tutor.send("kim", "mini", answer(tutor, "kim", "mini", right=False)))
+    assert (values["mode"], values["skill_id"]) == ("step_back", "halves")
+    assert values["progress"]["adding"]["remediations"] == limit

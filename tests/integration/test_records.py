@@ -1,56 +1,180 @@
-"""Learner records in a real SQLite file: idempotent writes, per-learner reads, item analysis."""
+"""The ledger in a real SQLite file: questions and attempts keyed by question, exact replays only, errors surfaced,
+migrations from the schema before Alembic, and eight processes starting at once."""
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tutor.records import Records, item_analysis
+import pytest
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import IntegrityError
+
+from tests.support.ledger import log_answer
+from tutor.records import (
+    AnswerConflict,
+    GradedAnswer,
+    IssuedQuestion,
+    LedgerUnreadable,
+    Records,
+    UnknownQuestion,
+    item_analysis,
+)
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _attempt(records: Records, key: str, learner: str, item: str, correct: bool) -> bool:
-    return records.add_attempt(key=key, learner_id=learner, course_id="c", skill_id="s", item_id=item, form="A",
-                               kind="numeric", params={}, answer="1", correct=correct, created_at=NOW)
+def _issue(records: Records, question_id: str, learner: str = "ann", item: str = "i1") -> None:
+    records.issue_question(IssuedQuestion(question_id=question_id, learner_id=learner, course_id="c", skill_id="s",
+                                          item_id=item, form="A", kind="numeric", seed=7, params={"a": 2},
+                                          mode="learn", issued_at=NOW))
 
 
-def test_a_rerun_write_with_the_same_key_is_ignored_and_nothing_is_lost(tmp_path: Path) -> None:
+def _grade(question_id: str, answer: str, correct: bool) -> GradedAnswer:
+    return GradedAnswer(question_id=question_id, answer=answer, correct=correct, grader="rule",
+                        feedback=f"feedback for {answer}", created_at=NOW)
+
+
+def test_an_attempt_is_tied_to_its_question_and_only_the_exact_replay_is_a_no_op(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     records = Records(url)
-    assert _attempt(records, "k1", "ann", "i1", True)
-    assert not _attempt(records, "k1", "ann", "i1", False)  # the node re-ran after a crash: no duplicate
-    assert _attempt(records, "k2", "ann", "i2", False)
+    _issue(records, "q1")
+    first = records.record_attempt(_grade("q1", "3", True))
+    again = records.record_attempt(_grade("q1", "3", True))  # a retry after a timeout: the original comes back
+    assert again == first and again.feedback == "feedback for 3"
+    with pytest.raises(AnswerConflict):
+        records.record_attempt(_grade("q1", "4", False))  # another answer to an answered question
+    with pytest.raises(UnknownQuestion):
+        records.record_attempt(_grade("never-issued", "3", True))
+    with pytest.raises(IntegrityError):
+        _issue(records, "q1")  # issuing a question id twice is an error, not silently ignored
     records.close()
     reopened = Records(url)
-    rows = reopened.attempts("c", "ann")
-    assert [(r.item_id, r.correct) for r in rows] == [("i1", True), ("i2", False)]
+    (row,) = reopened.attempts("c", "ann")
+    assert (row.question_id, row.item_id, row.params, row.answer, row.correct, row.grader) == (
+        "q1", "i1", {"a": 2}, "3", True, "rule")
+    assert reopened.open_question("ann", "c") is None
+    _issue(reopened, "q2")
+    pending = reopened.open_question("ann", "c")
+    assert pending is not None and pending.question_id == "q2"
 
 
 def test_reads_are_per_learner(tmp_path: Path) -> None:
     records = Records(f"sqlite:///{tmp_path / 'r.db'}")
-    _attempt(records, "a", "ann", "i1", True)
-    _attempt(records, "b", "bob", "i1", False)
+    log_answer(records, learner_id="ann", course_id="c", skill_id="s", item_id="i1", correct=True)
+    log_answer(records, learner_id="bob", course_id="c", skill_id="s", item_id="i1", correct=False)
     assert [r.learner_id for r in records.attempts("c", "ann")] == ["ann"]
     assert len(records.attempts("c")) == 2
+    assert [h.correct for h in records.history("c", "bob")] == [False]
 
 
 def test_item_analysis_flags_a_broken_key_and_negative_discrimination(tmp_path: Path) -> None:
     records = Records(f"sqlite:///{tmp_path / 'r.db'}")
-    n = 0
+
+    def log(learner: int, item: str, correct: bool) -> None:
+        log_answer(records, learner_id=f"l{learner}", course_id="c", skill_id="s", item_id=item, correct=correct)
+
     # ten learners: the strong ones (0-4) get the good items right, the weak ones (5-9) get them wrong
     for learner in range(10):
         strong = learner < 5
         for item in ("good1", "good2", "good3"):
-            n += 1
-            _attempt(records, f"k{n}", f"l{learner}", item, strong)
-        n += 1
-        _attempt(records, f"k{n}", f"l{learner}", "broken", False)  # nobody gets it right: wrong key?
-        n += 1
-        _attempt(records, f"k{n}", f"l{learner}", "inverted", not strong)  # weak learners do better
+            log(learner, item, strong)
+        log(learner, "broken", False)  # nobody gets it right: wrong key?
+        log(learner, "inverted", not strong)  # weak learners do better
     stats = {s.item_id: s for s in item_analysis(records.attempts("c"))}
     assert stats["good1"].share_correct == 0.5 and stats["good1"].discrimination is not None
     assert stats["good1"].discrimination > 0.5 and stats["good1"].flag is None
     assert stats["broken"].flag is not None and "wrong" in stats["broken"].flag
     assert stats["inverted"].discrimination is not None and stats["inverted"].discrimination < 0
     assert stats["inverted"].flag is not None and "negative" in stats["inverted"].flag
+
+
+OLD_SCHEMA = """
+CREATE TABLE attempts (id INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(200) NOT NULL UNIQUE,
+  learner_id VARCHAR(100) NOT NULL, course_id VARCHAR(100) NOT NULL, skill_id VARCHAR(100) NOT NULL,
+  item_id VARCHAR(100) NOT NULL, form VARCHAR(40) NOT NULL, kind VARCHAR(40) NOT NULL, params JSON NOT NULL,
+  answer TEXT NOT NULL, correct BOOLEAN NOT NULL, misconception VARCHAR(100), hints_used INTEGER NOT NULL,
+  review BOOLEAN NOT NULL, created_at DATETIME NOT NULL);
+CREATE INDEX ix_attempts_learner_id ON attempts (learner_id);
+CREATE INDEX ix_attempts_course_id ON attempts (course_id);
+CREATE INDEX ix_attempts_item_id ON attempts (item_id);
+CREATE TABLE explanations (id INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(200) NOT NULL UNIQUE,
+  learner_id VARCHAR(100) NOT NULL, course_id VARCHAR(100) NOT NULL, skill_id VARCHAR(100) NOT NULL,
+  purpose VARCHAR(40) NOT NULL, style VARCHAR(40) NOT NULL, passages JSON NOT NULL, provider VARCHAR(100) NOT NULL,
+  created_at DATETIME NOT NULL);
+CREATE INDEX ix_explanations_learner_id ON explanations (learner_id);
+CREATE TABLE decisions (id INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(200) NOT NULL UNIQUE,
+  learner_id VARCHAR(100) NOT NULL, course_id VARCHAR(100) NOT NULL, skill_id VARCHAR(100) NOT NULL,
+  status VARCHAR(40) NOT NULL, p_known FLOAT NOT NULL, reasons JSON NOT NULL, misconceptions JSON NOT NULL,
+  created_at DATETIME NOT NULL);
+CREATE INDEX ix_decisions_learner_id ON decisions (learner_id);
+CREATE TABLE usage (id INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(200) NOT NULL UNIQUE,
+  learner_id VARCHAR(100) NOT NULL, course_id VARCHAR(100) NOT NULL, purpose VARCHAR(40) NOT NULL,
+  provider VARCHAR(100) NOT NULL, model VARCHAR(100) NOT NULL, input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,
+  fallback_reason TEXT, created_at DATETIME NOT NULL);
+CREATE INDEX ix_usage_learner_id ON usage (learner_id);
+INSERT INTO attempts VALUES (1, 'ann:fractions:1:attempt', 'ann', 'fractions', 'meaning', 'meaning-a1', 'A',
+  'multiple_choice', '{}', 'one half', 1, NULL, 0, 0, '2026-01-01 09:00:00.000000');
+INSERT INTO attempts VALUES (2, 'ann:fractions:2:attempt', 'ann', 'fractions', 'meaning', 'meaning-b1', 'B',
+  'numeric', '{"n": 3}', '7', 0, 'swap', 1, 1, '2026-01-01 09:01:00.000000');
+INSERT INTO decisions VALUES (1, 'ann:fractions:1:decision', 'ann', 'fractions', 'meaning', 'practice', 0.4,
+  '[]', '[]', '2026-01-01 09:00:01.000000');
+"""
+
+
+def test_a_database_made_by_the_schema_before_migrations_is_upgraded_keeping_its_answers(tmp_path: Path) -> None:
+    """The tables exactly as `create_all` made them before Alembic (tutor/records.py at 9b060b6)."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(OLD_SCHEMA)
+    records = Records(f"sqlite:///{path}")
+    rows = records.attempts("fractions", "ann")
+    assert [(r.item_id, r.answer, r.correct, r.grader, r.review, r.params) for r in rows] == [
+        ("meaning-a1", "one half", True, "rule", False, {}),
+        ("meaning-b1", "7", False, "rule", True, {"n": 3}),
+    ]
+    questions = records.questions("fractions", "ann")
+    assert [q.question_id for q in questions] == [r.question_id for r in rows]
+    assert [q.mode for q in questions] == ["learn", "review"]
+    assert [d.status for d in records.decisions("fractions", "ann")] == ["practice"]
+    log_answer(records, learner_id="ann", course_id="fractions", skill_id="meaning", item_id="meaning-a2",
+               correct=True)  # new answers go in beside the old ones
+    assert len(records.attempts("fractions", "ann")) == 3
+    records.close()
+    tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
+    assert {"questions", "attempts", "explanations", "decisions", "usage", "alembic_version"} <= tables
+    assert "attempts_v1" not in tables
+
+
+def test_a_file_that_is_not_a_database_gets_one_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "tutor.db"
+    path.write_bytes(b"this is not a database at all, just some text that got here " * 100)
+    with pytest.raises(LedgerUnreadable) as err:
+        Records(f"sqlite:///{path}")
+    assert str(path) in str(err.value) and "Move it aside" in str(err.value)
+
+
+STARTER = """
+import sys
+from tutor.records import Records
+records = Records(sys.argv[1])
+records.close()
+print("started")
+"""
+
+
+def test_eight_processes_starting_at_once_on_a_fresh_folder_all_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh' / 'tutor.db'}"
+    procs = [subprocess.Popen([sys.executable, "-c", STARTER, url], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
+    assert all(out.strip() == "started" for out, _ in results)
+    records = Records(url)
+    log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
+    assert len(records.attempts("c")) == 1

@@ -3,15 +3,17 @@ plus the skill map the front ends draw. Pure functions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from tutor.course.models import Course
 from tutor.graph.state import ProgressEntry
-from tutor.mastery.gate import Attempt, GateDecision
-from tutor.mastery.select import SkillProgress
+from tutor.mastery.bkt import params_for_kind, update
+from tutor.mastery.gate import Attempt, GateDecision, decide
+from tutor.mastery.select import SkillProgress, record_decision, record_review, record_step_back
+from tutor.records.entries import RecordedAttempt
 
 SkillStatus = Literal["locked", "available", "in_progress", "mastered", "review_due"]
 
@@ -107,3 +109,44 @@ def skill_map(
             status = "available"
         views.append(SkillView(skill.id, skill.title, status, entry.p_known, tuple(skill.prerequisites)))
     return views
+
+
+def gate_attempt(course: Course, recorded: RecordedAttempt) -> Attempt:
+    """The gate's view of a ledger attempt (an item since removed from the course still counts as itself)."""
+    try:
+        item = course.item(recorded.item_id)
+    except KeyError:
+        return Attempt(recorded.item_id, recorded.form, recorded.correct,
+                       None if recorded.correct else recorded.misconception, recorded.kind)
+    return Attempt.of(item, recorded.correct, recorded.misconception)
+
+
+def skill_history(course: Course, history: Sequence[RecordedAttempt], skill_id: str) -> list[Attempt]:
+    """Every graded attempt on one skill, oldest first: what the gate decides on."""
+    return [gate_attempt(course, r) for r in history if r.skill_id == skill_id]
+
+
+def from_ledger(course: Course, history: Sequence[RecordedAttempt]) -> dict[str, ProgressEntry]:
+    """Progress on every skill, replayed from the ledger's attempts in order: a learn-mode answer goes through
+    the gate; a review or step-back answer updates the estimate and the review schedule (the same rules the
+    gate and review nodes apply live)."""
+    state = {skill_id: to_progress(entry) for skill_id, entry in initial(course, {}).items()}
+    by_skill: dict[str, list[Attempt]] = {}
+    for recorded in history:
+        skill_id = recorded.skill_id
+        if skill_id not in state:
+            continue  # a skill no longer in the course
+        attempt = gate_attempt(course, recorded)
+        by_skill.setdefault(skill_id, []).append(attempt)
+        skill_bkt = course.skill_bkt(skill_id)
+        if recorded.mode == "learn":
+            decision = decide(by_skill[skill_id], course.criterion(skill_id), skill_bkt)
+            state[skill_id] = record_decision(state[skill_id], decision, now=recorded.created_at)
+            continue
+        current = state[skill_id]
+        params = params_for_kind(skill_bkt, attempt.kind, attempt.chance)
+        p_known = update(current.p_known, recorded.correct, params)
+        state[skill_id] = record_review(current, recorded.correct, now=recorded.created_at, p_known=p_known)
+        if recorded.mode == "step_back" and recorded.return_to in state:
+            state[recorded.return_to] = record_step_back(state[recorded.return_to])
+    return {skill_id: to_entry(progress) for skill_id, progress in state.items()}

@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 from tutor.course.models import Course
 from tutor.llm.base import PassageLike, Provider
-from tutor.records import Records
+from tutor.records.entries import (
+    Decision,
+    Explanation,
+    GradedAnswer,
+    IssuedQuestion,
+    RecordedAttempt,
+    ReviewedAnswer,
+    Usage,
+)
 
 
 class Message(TypedDict, total=False):
@@ -24,6 +32,7 @@ class Message(TypedDict, total=False):
     citations: list[dict[str, str]]  # {id, source, heading, text}
     item: dict[str, Any]  # the public item payload (never an answer key)
     correct: bool
+    question_id: str  # feedback: the question the graded answer was to
 
 
 class ProgressEntry(TypedDict, total=False):
@@ -46,11 +55,11 @@ class TutorState(TypedDict, total=False):
     messages: Annotated[list[Message], operator.add]
     """The transcript, appended to by every node."""
     progress: dict[str, ProgressEntry]
-    """Per skill: mastery estimate, mastered flag and review schedule."""
+    """Per skill: mastery estimate, mastered flag and review schedule, as last computed from the ledger."""
     decision: dict[str, Any] | None
     """The gate's last decision on the current skill: status, p_known, reasons, misconceptions."""
     pending: dict[str, Any] | None
-    """The item the learner is asked now: kind, prompt, choices' texts, units. No key."""
+    """The item the learner is asked now: question_id, kind, prompt, choices' texts, units. No key."""
     complete: bool
     """True when every skill is mastered."""
     # --- working fields
@@ -65,12 +74,11 @@ class TutorState(TypedDict, total=False):
     """A skill owed a re-explanation (after a remediation decision or a failed review)."""
     reexplain: bool
     """Set by pick_skill when the chosen skill is owed one: routes to remediate."""
-    attempts: dict[str, list[dict[str, Any]]]
-    """Graded attempts per skill (what the gate reads): item_id, form, correct, misconception, kind, n_choices."""
     shown: dict[str, dict[str, list[str]]]
     """Per skill, styles and passage ids already shown, so a re-explanation differs."""
     instance: dict[str, Any] | None
-    """Server-side handle of the pending item: item id and seed (the key is recomputed, never stored here)."""
+    """Server-side handle of the pending item: question id, item id and seed (the key is recomputed, never
+    stored here)."""
     skipped: list[str]
     """Items skipped on the current skill."""
     inbox: str
@@ -83,7 +91,7 @@ class TutorState(TypedDict, total=False):
     avoid_form: str | None
     """After a remediation, the form of the failed item, so the next item is a parallel one."""
     turn: int
-    """Counts learner messages; part of every record key."""
+    """Counts learner messages (seeds item choice)."""
 
 
 class PassageSource(Protocol):
@@ -102,6 +110,30 @@ class PassageSource(Protocol):
     ) -> Sequence[PassageLike]: ...
 
 
+class Ledger(Protocol):
+    """What the graph records and reads back (tutor.records.Records is the real one)."""
+
+    def issue_question(self, question: IssuedQuestion) -> None: ...
+
+    def record_attempt(self, graded: GradedAnswer) -> RecordedAttempt: ...
+
+    def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]: ...
+
+    def add_decision(self, decision: Decision) -> None: ...
+
+    def add_explanation(self, shown: Explanation) -> None: ...
+
+    def add_usage(self, usage: Usage) -> None: ...
+
+    def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]: ...
+
+    def mark_review_seen(self, question_ids: list[str]) -> None: ...
+
+    def reviewed_examples(self, course_id: str, item_id: str) -> list[ReviewedAnswer]: ...
+
+    def pending_items(self, course_id: str, learner_id: str) -> set[str]: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """Run dependencies, passed per invocation (never checkpointed)."""
@@ -109,7 +141,9 @@ class Context:
     course: Course
     provider: Provider
     store: PassageSource
-    records: Records
+    records: Ledger
     clock: Callable[[], datetime]
-    max_remediations: int = 2
-    """Remediations on one skill without progress before stepping back to a prerequisite."""
+    max_remediations: int
+    """Remediations on one skill without progress before stepping back to a prerequisite (from Settings)."""
+    course_version: str = ""
+    """The course files' content hash (tutor.course.version), recorded with every gate decision."""
