@@ -161,6 +161,10 @@ class Tutor:
         """Start the course for a learner, or do nothing when there is a session to resume."""
         learner_id = normalise_learner_id(learner_id)
         snapshot = self.graph.get_state(self._config(learner_id, course_id))
+        if snapshot.values and snapshot.values.get("complete") and snapshot.next:
+            # a finished course: look for a review that has fallen due since (silent when none)
+            yield from self._run(learner_id, course_id, Command(resume=""))
+            return
         if snapshot.values and (snapshot.next or snapshot.values.get("complete")):
             return
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
