@@ -44,7 +44,7 @@ def settings_message(exc: ValidationError) -> str:
         about = f" ({info.description})" if info is not None and info.description else ""
         message = str(error["msg"]).split(",")[0]
         parts.append(f"{name}{shown}: {message}{about}")
-    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Settings)"
+    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Configuration)"
 
 
 def _field(loc: str) -> tuple[str, FieldInfo | None]:
