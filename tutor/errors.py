@@ -63,7 +63,7 @@ def setup_errors() -> tuple[type[BaseException], ...]:
     from tutor.retrieval import EmbeddingModelError, StoreError
 
     known: tuple[type[BaseException], ...] = (
-        SetupError, StoreError, EmbeddingModelError, LedgerUnreadable, ContentError, DatabaseError,
+        SetupError, StoreError, EmbeddingModelError, ContentError, DatabaseError, LedgerUnreadable,
     )
     chroma = sys.modules.get("chromadb.errors")  # not loaded: no error can come from Chroma
     return (*known, chroma.ChromaError) if chroma is not None else known
@@ -77,6 +77,8 @@ def setup_message(exc: BaseException, settings: Settings) -> str:
                 "run `tutor content validate` to see them, then fix or remove the course folder")
     if isinstance(exc, DatabaseError):
         return _database_message(exc, settings)
+    if isinstance(exc.__cause__, DatabaseError):  # the ledger's LedgerUnreadable: the same line as any DB error
+        return _database_message(exc.__cause__, settings)
     chroma = sys.modules.get("chromadb.errors")
     if chroma is not None and isinstance(exc, chroma.ChromaError):
         where = settings.chroma_url or settings.resolved_chroma_path

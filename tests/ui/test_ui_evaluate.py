@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.runs
-from tests.ui.conftest import new_app
+from tests.ui.conftest import open_page
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Role
 from tutor.settings import Settings
 
 FAKE = ui.runs.EvalSpec("fake_bench", "tests.ui.fake_eval", "Mastery benchmark", "A stand-in benchmark.")
@@ -19,9 +20,7 @@ FAKE = ui.runs.EvalSpec("fake_bench", "tests.ui.fake_eval", "Mastery benchmark",
 @pytest.fixture
 def evaluate(fake: FakeTutor, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setattr(ui.runs, "MASTERY", FAKE)
-    at = new_app()
-    at.switch_page("pages/evaluate.py")
-    return at.run()
+    return open_page("pages/evaluate.py", "ines", Role.INSTRUCTOR)
 
 
 def run_benchmark(at: AppTest, learners: int, seed: int) -> AppTest:

@@ -10,12 +10,14 @@ from typing import Any
 
 import streamlit as st
 
-from ui import render, runs
+from tutor.auth import Action
+from ui import auth, render, runs
 from ui.state import get_tutor
 
 
 def run_eval(spec: runs.EvalSpec, out: Path, args: list[str]) -> bool:
     """Run one eval, streaming its output lines into the page; True when it succeeded."""
+    auth.require(Action.RUN_JOB)
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = st.progress(0.0, text=f"{spec.title}: starting…")
     with st.status(f"Running {spec.title.lower()}…", expanded=True) as status:
@@ -105,6 +107,7 @@ def retrieval_section(data_dir: Path) -> None:
 
 
 def main() -> None:
+    auth.require(Action.EVALUATE)
     data_dir = get_tutor().settings.data_dir
     st.title("Evaluate")
     mastery, retrieval = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title])
