@@ -109,8 +109,8 @@ def test_a_corrupted_learner_database_names_the_file(env: dict[str, str]) -> Non
     database.parent.mkdir(parents=True)
     database.write_bytes(GARBAGE)
     line = one_line(tutor(env, "chat", "--course", "mini", "--learner", "ann"))
-    assert line.startswith(f"tutor chat: {database.resolve()} is not a readable database")
-    assert "Move it aside" in line
+    assert line.startswith(f"tutor chat: the learner records database {database.resolve()} cannot be used")
+    assert "file is not a database" in line and "move it aside" in line
 
 
 def test_a_corrupted_chroma_folder_names_the_folder(env: dict[str, str]) -> None:

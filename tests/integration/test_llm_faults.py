@@ -33,23 +33,16 @@ from tutor.llm import (
 )
 from tutor.llm import _claude as claude_clients
 from tutor.llm.prompts import render
-from tutor.retrieval import ingest_course, open_store
+from tutor.retrieval import Passage, ingest_course, open_store
 from tutor.session import Tutor
 from tutor.settings import Settings
 
 SKILL = Skill(id="equivalent", title="Equivalent fractions", objectives=["Find equal fractions by scaling."])
 
 
-@dataclass(frozen=True)
-class Passage:
-    id: str
-    text: str
-    source: str
-    heading_path: tuple[str, ...]
-    style: str | None
-
-
-PASSAGES = [Passage("eq-1", "Equivalent fractions name the same amount.", "eq.md", ("Equivalent",), "definition")]
+PASSAGES = [Passage(id="eq-1", text="Equivalent fractions name the same amount.", course="fractions",
+                    skills=("equivalent",), source="eq.md", heading_path=("Equivalent",), style="definition",
+                    score=1.0)]
 
 
 @dataclass
@@ -274,19 +267,19 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_tutor(tmp_path: Path, store_dir: Path, fake_anthropic: FakeAnthropicServer) -> Iterator[Any]:
-    made: list[Tutor] = []
+def make_tutor(
+    request: pytest.FixtureRequest, tmp_path: Path, store_dir: Path, fake_anthropic: FakeAnthropicServer
+) -> Any:
+    """A Tutor on the fractions course talking to the fake server; closed at the end of the test."""
 
     def make(clock: Clock, **overrides: Any) -> Tutor:
         settings = settings_for(fake_anthropic.url, data_dir=tmp_path / "data", anthropic_max_retries=0, **overrides)
         tutor = Tutor(settings, store=open_store(Settings(_env_file=None, data_dir=store_dir)),
                       courses=[load_course(course_dir("fractions"))], clock=clock)
-        made.append(tutor)
+        request.addfinalizer(tutor.close)
         return tutor
 
-    yield make
-    for tutor in made:
-        tutor.close()
+    return make
 
 
 def notices(events: list[dict[str, Any]]) -> list[str]:

@@ -32,7 +32,7 @@ def test_a_corrupted_learner_database_is_named_on_the_page(settings: Settings) -
     database.parent.mkdir(parents=True, exist_ok=True)
     database.write_bytes(GARBAGE)
     message = start_message()
-    assert message.startswith(f"{database.resolve()} is not a readable database")
+    assert message.startswith(f"the learner records database {database.resolve()} cannot be used")
 
 
 def test_a_corrupted_chroma_folder_is_named_on_the_page(settings: Settings) -> None:
