@@ -13,7 +13,7 @@ from tutor.course.loader import discover_courses, validate_course
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
-from ui import render
+from ui import content_io, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -151,6 +151,7 @@ def main() -> None:
     validate, sources, analysis = st.tabs(["Validate a course", "Source material", "Item analysis"])
     with validate:
         validate_tab(tutor)
+    content_io.section(tutor.settings)  # item banks, coverage and drafts (ui/content_io.py)
     if not courses:
         st.warning(f"No valid courses loaded from {tutor.settings.content_dir}.")
         return
