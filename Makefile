@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
 
-.PHONY: run chat test install load lint typecheck pytest browser bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser lrs bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,22 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## A real learning record store for the xAPI tests: Ralph's LRS in its own venv (it pins FastAPI/uvicorn of its own).
+LRS := .venv-lrs
+$(LRS)/.installed:
+	test -x $(LRS)/bin/python || $(PYTHON) -m venv $(LRS)
+	$(LRS)/bin/python -m pip install --quiet 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
+	touch $@
+
+lrs: $(LRS)/.installed
+
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
 
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser
+pytest: install browser lrs
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tutor.course.loader import discover_courses, validate_course
+from tutor.errors import SetupError, load_settings, setup_errors, setup_message
 from tutor.settings import Settings
 
 
@@ -412,12 +413,28 @@ def build_parser() -> argparse.ArgumentParser:
     from tutor.auth import cli as users_cli
 
     users_cli.register(commands)
+
+    from tutor import org_cli
+
+    org_cli.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SetupError as exc:
+        print(f"tutor: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except setup_errors() as exc:  # bad settings, stores, databases, courses: one line, not a traceback
+        print(f"tutor {args.command}: {setup_message(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "users":
         from tutor.auth.cli import USER_ERRORS
 
@@ -425,6 +442,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = args.func(args, settings)
         except USER_ERRORS as exc:
             print(f"tutor users {args.users_command}: {exc}", file=sys.stderr)
+            return 2
+        return code
+    if args.command == "groups":
+        from tutor.org_cli import ORG_ERRORS
+
+        try:
+            code = args.func(args, settings)
+        except ORG_ERRORS as exc:
+            print(f"tutor groups {args.groups_command}: {exc}", file=sys.stderr)
             return 2
         return code
     code = args.func(args, settings)

@@ -21,8 +21,10 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
+from tutor import xapi
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.models import Course
+from tutor.course.version import course_version, model_version
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, PassageSource, TutorState
@@ -99,8 +101,14 @@ class Tutor:
         self.clock = clock
         self._provider_factory = provider_factory or (lambda on_fallback: build_provider(settings,
                                                                                          on_fallback=on_fallback))
-        loaded = courses if courses is not None else [load_course(p) for p in discover_courses(settings.content_dir)]
-        self.courses: dict[str, Course] = {c.id: c for c in loaded}
+        if courses is None:
+            folders = discover_courses(settings.content_dir)
+            courses = [load_course(p) for p in folders]
+            self.course_versions = {c.id: course_version(p) for c, p in zip(courses, folders, strict=True)}
+        else:
+            self.course_versions = {c.id: model_version(c) for c in courses}
+        self.courses: dict[str, Course] = {c.id: c for c in courses}
+        self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions, clock=clock)
         self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False)
         self.checkpointer = SqliteSaver(self._conn)
         self.graph = compile_graph(self.checkpointer)
@@ -137,6 +145,7 @@ class Tutor:
             records=self.records,
             clock=self.clock,
             max_remediations=self.settings.max_remediations,
+            course_version=self.course_versions.get(course_id, ""),
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:
@@ -193,5 +202,7 @@ class Tutor:
         )
 
     def close(self) -> None:
+        if self._xapi is not None:
+            self._xapi.stop()
         self._conn.close()
         self.records.close()

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     )
     jobs_concurrency: int = Field(1, ge=1, description="heavy jobs (evals, benchmarks, big ingests) run at once")
     jobs_per_user: int = Field(2, ge=1, description="queued or running heavy jobs one person may have")
+    xapi_url: str | None = Field(None, description="xAPI endpoint of the organisation's LRS; unset: no statements")
+    xapi_username: str | None = Field(None, description="LRS basic-auth user (the LRS's key)")
+    xapi_password: SecretStr | None = Field(None, description="LRS basic-auth password (the LRS's secret)")
+    xapi_home_page: str = Field("http://localhost:8501", description="this tutor's address: names learners' accounts "
+                                "and activities in statements")
+    xapi_interval: float = Field(5.0, gt=0, description="seconds between the sender's passes over the outbox")
+    stuck_idle_days: int = Field(7, ge=1, description="days without activity after which a learner is listed stuck")
 
     @property
     def resolved_database_url(self) -> str:

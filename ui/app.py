@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:  # `streamlit run ui/app.py` puts ui/ on the path,
 
 import streamlit as st  # noqa: E402
 
+from tutor.errors import SetupError  # noqa: E402
 from ui.state import get_tutor  # noqa: E402
 
 OFFLINE_BANNER = (
@@ -25,7 +26,11 @@ PAGES = Path(__file__).parent / "pages"
 
 def main() -> None:
     st.set_page_config(page_title="Mastery Tutor", page_icon=":material/school:", layout="wide")
-    tutor = get_tutor()
+    try:
+        tutor = get_tutor()
+    except SetupError as exc:  # the same one line the CLI prints
+        st.error(f"The tutor cannot start: {exc}", icon=":material/error:")
+        st.stop()
     if tutor.offline:
         st.info(OFFLINE_BANNER, icon=":material/cloud_off:")
     page = st.navigation(

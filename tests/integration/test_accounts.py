@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ledger import log_answer
 from tutor.auth import AccountError, Accounts, Policy, Role, SignInRefused, Throttled
 from tutor.auth.tokens import Signer, load_secret
 from tutor.cli import main
@@ -98,9 +99,8 @@ def test_duplicate_names_and_short_passwords_are_refused(accounts: Accounts) -> 
 
 def test_linking_keeps_a_name_only_history(accounts: Accounts, url: str) -> None:
     records = Records(url)
-    records.add_attempt(key="k1", learner_id="alice", course_id="fractions", skill_id="meaning",
-                        item_id="meaning-a1", form="A", kind="numeric", params={}, answer="3", correct=True,
-                        created_at=T0)
+    log_answer(records, learner_id="alice", course_id="fractions", skill_id="meaning", item_id="meaning-a1",
+               correct=True, answer="3", when=T0)
     alice = accounts.add("alice.w", "alice-password")
     linked = accounts.link("alice.w", "ALICE")
     assert linked.learner_key == "alice" and linked.id == alice.id

@@ -24,6 +24,7 @@ def content_page() -> AppTest:
 
 
 def test_a_broken_course_lists_every_problem_with_file_line_and_fix(fake: FakeTutor, mini_course_copy: Path) -> None:
+    fake.settings = fake.settings.model_copy(update={"content_dir": mini_course_copy.parent})
     course_yaml = mini_course_copy / "course.yaml"
     course_yaml.write_text(course_yaml.read_text().replace("prerequisites: [halves]\n    mastery",
                                                            "prerequisites: [nope]\n    mastery"))
@@ -52,12 +53,33 @@ def test_a_sample_course_validates_cleanly(fake: FakeTutor) -> None:
     assert [s.value for s in at.success] == [f"{CONTENT / 'fractions'}: no problems found."]
 
 
-def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor, tmp_path: Path) -> None:
+def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor) -> None:
     at = content_page()
     at.selectbox(key="validate_choice").select("Another folder…").run()
-    at.text_input(key="validate_path").input(str(tmp_path / "nowhere")).run()
+    at.text_input(key="validate_path").input(str(CONTENT / "nowhere")).run()
     at = click(at, "Validate")
     assert "give the path of a course folder" in at.table[0].value["How to fix"].iloc[0]
+
+
+@pytest.mark.parametrize("where", ["outside", "link"])
+def test_the_page_only_reaches_folders_inside_the_content_folder(
+    where: str, fake: FakeTutor, mini_course_copy: Path, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    fake.settings = fake.settings.model_copy(update={"content_dir": content})
+    path = mini_course_copy if where == "outside" else content / "linked"
+    if where == "link":
+        path.symlink_to(mini_course_copy)
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(str(path)).run()
+    at = click(at, "Validate")
+    assert not at.exception and not at.table and not at.success
+    expected = f"is a link to {mini_course_copy}, outside {content}" if where == "link" else f"is outside {content}"
+    assert [e.value for e in at.error] == [
+        f"{path} {expected}: this page only reaches course folders inside the content folder."
+    ]
 
 
 def test_item_analysis_flags_items_that_look_broken(fake: FakeTutor) -> None:

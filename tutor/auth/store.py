@@ -25,7 +25,7 @@ from tutor.auth import passwords
 from tutor.auth.names import clean_display_name, normalise_username
 from tutor.auth.permissions import Role
 from tutor.auth.throttle import Policy, locked_until
-from tutor.records import AttemptRow, Base, DecisionRow, ExplanationRow
+from tutor.records import AttemptRow, Base, DecisionRow, ExplanationRow, migrate
 
 
 class AccountRow(Base):
@@ -108,7 +108,7 @@ class Accounts:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url)
-        Base.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)  # the schema is the ledger's, one Alembic history
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.name_policy = name_policy
         self.client_policy = client_policy

@@ -29,6 +29,7 @@ from tutor.course.models import (
     ShortTextItem,
     SourceSection,
 )
+from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError, Problem
 from tutor.course.sources import parse_markdown
 from tutor.course.templates import TemplateError, instantiate
@@ -85,6 +86,25 @@ def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
             Problem(shown, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8", line)
         )
         return None
+
+
+def _files(root: Path, folder: str, pattern: str, problems: list[Problem]) -> list[Path]:
+    """`root/folder/pattern`, sorted, without the links that lead out of the course folder (each is a problem)."""
+    base = root / folder
+    candidates = [base, *sorted(base.glob(pattern))] if base.is_dir() else [base]
+    kept: list[Path] = []
+    for path in candidates:
+        try:
+            inside(path, root)
+        except OutsideFolderError as exc:
+            problems.append(Problem(_rel(path, root), f"{exc.reason}: links may not lead out of the course folder",
+                                    FIX))
+            if path == base:
+                return []
+            continue
+        if path != base:
+            kept.append(path)
+    return kept
 
 
 def _parse_yaml(text: str, shown: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
@@ -331,7 +351,7 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
     items_by_skill: dict[str, list[Item]] = {}
     seen_ids: dict[str, str] = {}
     skill_ids = {s.id for s in course.skills} if course else set()
-    for path in sorted((root / "items").glob("*.y*ml")):
+    for path in _files(root, "items", "*.y*ml", problems):
         shown = _rel(path, root)
         text = read_text(path, shown, problems)
         if text is None:
@@ -361,7 +381,7 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
 
 def _load_sources(root: Path, skill_ids: set[str], problems: list[Problem]) -> list[SourceSection]:
     sections: list[SourceSection] = []
-    for path in sorted((root / "sources").glob("*")):
+    for path in _files(root, "sources", "*", problems):
         if path.suffix.lower() not in SOURCE_SUFFIXES:
             continue
         shown = _rel(path, root)
@@ -396,6 +416,10 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
         return None, [Problem(str(root), message, "give the path of a course folder (the one holding course.yaml)")]
     if not course_path.is_file():
         return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")]
+    try:
+        inside(course_path, root)
+    except OutsideFolderError as exc:
+        return None, [Problem(shown, f"{exc.reason}: links may not lead out of the course folder", FIX)]
     course: CourseFile | None = None
     node: yaml.Node | None = None
     text = read_text(course_path, shown, problems)

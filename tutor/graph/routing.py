@@ -81,9 +81,11 @@ def after_wait(state: TutorState) -> Literal["hint", "skip", "status", "answer_q
     }.get(str(intent), "grade")  # type: ignore[return-value]
 
 
-def after_grade(state: TutorState) -> Literal["wait", "gate", "review"]:
+def after_grade(state: TutorState) -> Literal["wait", "gate", "review", "ask"]:
     if state.get("unread"):
         return "wait"
+    if state.get("awaiting_review"):  # an unsure free-text grade is no evidence yet: no gate, another question
+        return "ask"
     return "gate" if state.get("mode") == "learn" else "review"
 
 

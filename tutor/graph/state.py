@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 from tutor.course.models import Course
 from tutor.llm.base import PassageLike, Provider
-from tutor.records.entries import Decision, Explanation, GradedAnswer, IssuedQuestion, RecordedAttempt, Usage
+from tutor.records.entries import (
+    Decision,
+    Explanation,
+    GradedAnswer,
+    IssuedQuestion,
+    RecordedAttempt,
+    ReviewedAnswer,
+    Usage,
+)
 
 
 class Message(TypedDict, total=False):
@@ -117,6 +125,14 @@ class Ledger(Protocol):
 
     def add_usage(self, usage: Usage) -> None: ...
 
+    def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]: ...
+
+    def mark_review_seen(self, question_ids: list[str]) -> None: ...
+
+    def reviewed_examples(self, course_id: str, item_id: str) -> list[ReviewedAnswer]: ...
+
+    def pending_items(self, course_id: str, learner_id: str) -> set[str]: ...
+
 
 @dataclass(frozen=True)
 class Context:
@@ -129,3 +145,5 @@ class Context:
     clock: Callable[[], datetime]
     max_remediations: int
     """Remediations on one skill without progress before stepping back to a prerequisite (from Settings)."""
+    course_version: str = ""
+    """The course files' content hash (tutor.course.version), recorded with every gate decision."""

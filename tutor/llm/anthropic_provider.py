@@ -31,7 +31,7 @@ from anthropic.types import (
 from anthropic.types import Usage as SDKUsage
 from pydantic import ValidationError
 
-from tutor.course.models import FreeResponseItem, Skill, Style
+from tutor.course.models import Example, FreeResponseItem, Skill, Style
 from tutor.llm.base import (
     ANSWER_STYLE,
     Explanation,
@@ -252,8 +252,13 @@ class AnthropicProvider:
             on_text=on_text,
         )
 
-    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
+    def grade_free_response(
+        self, *, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()
+    ) -> tuple[FreeResponseGrade, Usage]:
         needed = required_points(item)
+        labelled = "\n".join(
+            f"<example correct=\"{'yes' if e.correct else 'no'}\">{as_data(e.answer)}</example>" for e in examples
+        ) or "(none yet)"
         rubric = "\n".join(
             f"{index}. {point.point}" + (f" (evidence such as: {', '.join(point.keywords)})" if point.keywords else "")
             for index, point in enumerate(item.rubric)
@@ -269,6 +274,7 @@ class AnthropicProvider:
             reference=item.reference,
             rubric=rubric,
             pass_points=needed,
+            examples=labelled,
             answer=as_data(answer),
         )
         try:
@@ -295,6 +301,12 @@ class AnthropicProvider:
             raise ProviderError(
                 f"{self.fast_model} cited rubric points {grade.points_met}, but the rubric has {len(item.rubric)}"
             )
-        # Pass/fail follows the same transparent rule as offline grading: enough rubric points met.
+        # Pass/fail follows the same transparent rule as offline grading: enough rubric points met. When the model's
+        # confidence disagrees with that rule, the grade is unsure (0.5) and goes to a person.
         correct = len(grade.points_met) >= needed
-        return grade.model_copy(update={"correct": correct}), self._usage(self.fast_model, message.usage)
+        confidence = grade.confidence
+        if confidence is not None and (confidence >= 0.5) != correct:
+            confidence = 0.5
+        reasons = [f"rubric points met: {len(grade.points_met)} of {len(item.rubric)} (Claude)", grade.feedback]
+        update = {"correct": correct, "confidence": confidence, "reasons": reasons}
+        return grade.model_copy(update=update), self._usage(self.fast_model, message.usage)

@@ -16,7 +16,7 @@ import anthropic
 import httpx2
 from pydantic import ValidationError
 
-from tutor.course.models import FreeResponseItem, Skill
+from tutor.course.models import Example, FreeResponseItem, Skill
 from tutor.llm.base import (
     Explanation,
     FallbackCallback,
@@ -127,9 +127,12 @@ class FallbackProvider:
             on_text,
         )
 
-    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
+    def grade_free_response(
+        self, *, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()
+    ) -> tuple[FreeResponseGrade, Usage]:
         return self._guard(
-            "grade_free_response", lambda provider, _text: provider.grade_free_response(item=item, answer=answer)
+            "grade_free_response",
+            lambda provider, _text: provider.grade_free_response(item=item, answer=answer, examples=examples),
         )
 
     def hint(

@@ -22,6 +22,7 @@ import yaml
 from tqdm import tqdm
 
 from tutor.course.models import SourceSection
+from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
 from tutor.retrieval.store import Chunk, PassageStore
@@ -113,9 +114,9 @@ def ingest_paths(
     report = IngestReport(course)
     for path in paths:
         if path.is_dir():
-            files.extend((f, f.relative_to(path).as_posix()) for f in _walk(path))
+            files.extend((f, f.relative_to(path).as_posix()) for f in _confined(_walk(path), path, report))
         elif path.exists() or path.is_symlink():
-            files.append((path, path.name))
+            files.extend((f, f.name) for f in _confined([path], path.parent, report))
         else:
             report.files.append(FileResult(str(path), path.name, "skipped", message="no such file or folder"))
     return _ingest(store, files, course, tuple(skills or ()), "added", progress, max_bytes, report)
@@ -131,9 +132,12 @@ def ingest_course(
     """
     course = course_id(course_dir)
     sources = course_dir / "sources"
-    found = _walk(sources) if sources.is_dir() else []
+    report = IngestReport(course)
+    found: list[Path] = []
+    if sources.is_dir() and _stays(sources, course_dir, report):
+        found = _confined(_walk(sources), course_dir, report)
     files = [(f, f.relative_to(sources).as_posix()) for f in found if f.suffix.lower() in SUPPORTED]
-    report = _ingest(store, files, course, (), "course", progress, max_bytes, IngestReport(course))
+    report = _ingest(store, files, course, (), "course", progress, max_bytes, report)
     present = {source for _, source in files}
     gone = [s for s in store.list_sources(course) if s.origin == "course" and s.source not in present]
     for summary in gone:
@@ -195,11 +199,26 @@ _CLASH = {
 
 
 def _walk(folder: Path) -> list[Path]:
-    """Files under `folder`, sorted, skipping hidden files and folders."""
+    """Files (and links to folders, which are not followed) under `folder`, sorted, skipping hidden ones."""
     return sorted(
         p for p in folder.rglob("*")
-        if not any(part.startswith(".") for part in p.relative_to(folder).parts) and not p.is_dir()
+        if not any(part.startswith(".") for part in p.relative_to(folder).parts) and (p.is_symlink() or not p.is_dir())
     )
+
+
+def _stays(path: Path, root: Path, report: IngestReport) -> bool:
+    """True when `path` stays inside `root`; otherwise it is reported as skipped, naming where it leads."""
+    try:
+        inside(path, root)
+    except OutsideFolderError as exc:
+        report.files.append(FileResult(str(path), path.name, "skipped", message=f"refused: {exc.reason}; {FIX}"))
+        return False
+    return True
+
+
+def _confined(paths: list[Path], root: Path, report: IngestReport) -> list[Path]:
+    """The files among `paths` that stay inside `root`; each link leading out of it is reported as skipped."""
+    return [path for path in paths if _stays(path, root, report) and not path.is_dir()]
 
 
 # ---------------------------------------------------------------- reading and extraction

@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from tutor.course.loader import discover_courses, validate_course
+from tutor.course.paths import OutsideFolderError, inside
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
@@ -39,8 +40,14 @@ def validate_tab(tutor: Tutor) -> None:
         if not path_text:
             st.warning("Give the path of a course folder (the one holding course.yaml).")
             return
+        path = Path(path_text).expanduser()
+        try:
+            inside(path, tutor.settings.content_dir)
+        except OutsideFolderError as exc:
+            st.error(f"{path_text} {exc.reason}: this page only reaches course folders inside the content folder.")
+            return
         with st.spinner("Checking the course…"):
-            problems = validate_course(Path(path_text).expanduser())
+            problems = validate_course(path)
         if not problems:
             st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
             return
