@@ -377,3 +377,14 @@ def test_broken_copies_of_an_exported_moodle_xml_file_report_each_problem_at_its
     broken.write_text("\n".join(lines[: len(lines) // 2]))
     with pytest.raises(FormatError, match=r"^broken.xml:\d+: not well-formed XML"):
         read_bank(broken)
+
+
+def test_a_canvas_question_bank_objectbank_names_the_skill_by_its_bank_title(tmp_path: Path) -> None:
+    item = CANVAS_QUIZ[CANVAS_QUIZ.index('<item ident="i2"'):CANVAS_QUIZ.index('<item ident="i3"')]
+    bank = ('<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2"><objectbank ident="b1">'
+            "<qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel><fieldentry>Estimation"
+            f"</fieldentry></qtimetadatafield></qtimetadata>{item}</objectbank></questestinterop>")
+    path = tmp_path / "bank.xml"
+    path.write_text(bank)
+    [question] = read_bank(path).questions
+    assert (question.name, question.category) == ("Range", "Estimation")
