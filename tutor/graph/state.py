@@ -93,6 +93,10 @@ class TutorState(TypedDict, total=False):
     """After a remediation, the form of the failed item, so the next item is a parallel one."""
     turn: int
     """Counts learner messages (seeds item choice)."""
+    awaiting_review: bool
+    """The last free-text answer was graded unsure and waits for a person: no gate now, ask another question."""
+    objective_first: bool
+    """Prefer an objective item for the next question (after an answer went to review)."""
 
 
 class PassageSource(Protocol):
