@@ -131,8 +131,12 @@ def _split_by_commas(node: yaml.Node | None, shown: str) -> list[Problem]:
     """Warnings for lists written inline ([a, b]) of unquoted text: a comma meant inside one entry splits it."""
     found: list[Problem] = []
     todo = [node] if node is not None else []
+    seen: set[int] = set()  # an alias can make the node graph recursive
     while todo:
         current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:
                 if (isinstance(value, yaml.SequenceNode) and value.flow_style and len(value.value) > 1
