@@ -30,6 +30,7 @@ ROLE_PAGES: list[tuple[str, str, str, Action]] = [
     ("learn.py", "Learn", ":material/school:", Action.LEARN),
     ("content.py", "Content", ":material/library_books:", Action.CONTENT_VIEW),
     ("evaluate.py", "Evaluate", ":material/monitoring:", Action.EVALUATE),
+    ("instructor.py", "Instructor", ":material/groups:", Action.VIEW_PROGRESS),
     ("admin.py", "Admin", ":material/manage_accounts:", Action.MANAGE_USERS),
 ]
 
