@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     )
     jobs_concurrency: int = Field(1, ge=1, description="heavy jobs (evals, benchmarks, big ingests) run at once")
     jobs_per_user: int = Field(2, ge=1, description="queued or running heavy jobs one person may have")
+    large_upload_mb: float = Field(2.0, gt=0, description="uploads larger than this are ingested by a queued job")
     xapi_url: str | None = Field(None, description="xAPI endpoint of the organisation's LRS; unset: no statements")
     xapi_username: str | None = Field(None, description="LRS basic-auth user (the LRS's key)")
     xapi_password: SecretStr | None = Field(None, description="LRS basic-auth password (the LRS's secret)")
