@@ -20,8 +20,10 @@ def render_item(item: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_events(events: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """Print streamed chunks as they come, and complete messages that were not streamed."""
+def render_events(events: Iterable[dict[str, Any]], out: TextIO) -> str:
+    """Print streamed chunks as they come, and complete messages that were not streamed. Returns the material
+    the last message held back for `more` ("" when none)."""
+    held = ""
     for event in events:
         if event.get("type") == "text":
             out.write(event["text"])
@@ -35,8 +37,12 @@ def render_events(events: Iterable[dict[str, Any]], out: TextIO) -> None:
                 choices = render_item(message.get("item", {}))
                 if choices:
                     out.write("\n" + choices)
+            if message.get("more"):
+                held = str(message["more"])
+                out.write("\n\n(The other common mistakes of this topic are held back; type `more` to read them.)")
             out.write("\n\n")
         out.flush()
+    return held
 
 
 def replay(view: SessionView, out: TextIO, last: int = 4) -> None:
@@ -73,13 +79,17 @@ def run_chat(tutor: Tutor, course_id: str, learner_id: str, inp: TextIO = sys.st
     if view.started:
         out.write("Welcome back! Here is where you left off:\n\n")
         replay(view, out)
-    render_events(tutor.start(learner_id, course_id), out)
+    held = render_events(tutor.start(learner_id, course_id), out)
     for text in lines(inp, out, interactive):
         if text.strip().lower() in QUIT:
             break
         if not interactive and text.strip():
             out.write(f"> {text}\n")
-        render_events(tutor.send(learner_id, course_id, text), out)
+        if held and text.strip().lower() == "more":
+            out.write(held + "\n\n")
+            held = ""
+            continue
+        held = render_events(tutor.send(learner_id, course_id, text), out) or held
         if tutor.view(learner_id, course_id).complete:
             break
     return 0

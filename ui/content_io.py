@@ -10,12 +10,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from tutor.auth import Action
 from tutor.authoring import drafts
 from tutor.authoring.coverage import course_coverage
 from tutor.course.interchange.importer import ImportReport, import_banks, read_course_file
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.problems import ContentError
 from tutor.settings import Settings
+from ui import auth
 
 BANK_TYPES = ["gift", "txt", "xml", "zip"]
 FROM_CATEGORIES = "(from the bank's categories or sections)"
@@ -45,6 +47,7 @@ def import_tab(course_dir: Path) -> None:
     skill = st.selectbox("Skill", [FROM_CATEGORIES, *(s.id for s in course.skills)], key=f"bank_skill_{course.id}")
     if not st.button("Import", type="primary", disabled=not files, icon=":material/download:", key="bank_import"):
         return
+    auth.require(Action.CONTENT_UPLOAD)
     with tempfile.TemporaryDirectory(prefix="tutor-bank-") as tmp:
         paths = []
         for upload in files or []:
@@ -109,12 +112,14 @@ def drafts_tab(course_dir: Path, settings: Settings) -> None:
         return
     save, approve, reject = st.columns(3)
     if save.button("Save edits", icon=":material/save:", key="draft_save"):
+        auth.require(Action.CONTENT_UPLOAD)
         try:
             drafts.edit(course_dir, draft.id, text)
             st.success("Saved.")
         except drafts.DraftError as exc:
             st.error(str(exc))
     if approve.button("Approve", type="primary", icon=":material/check:", key="draft_approve"):
+        auth.require(Action.CONTENT_UPLOAD)
         problems = drafts.approve(course_dir, draft.id)
         if problems:
             st.error("Not approved; nothing changed:\n\n" + "\n".join(f"- {p}" for p in problems))
@@ -122,6 +127,7 @@ def drafts_tab(course_dir: Path, settings: Settings) -> None:
             st.success(f"Approved: added to {course_dir.name}. Restart or reload the course for learners to see it; "
                        "`tutor content load` indexes new passages.")
     if reject.button("Reject", icon=":material/close:", key="draft_reject"):
+        auth.require(Action.CONTENT_UPLOAD)
         drafts.reject(course_dir, draft.id)
         st.success("Rejected.")
 

@@ -160,7 +160,7 @@ def test_grading_is_a_forced_tool_call_on_the_fast_model(
     assert body["model"] == "claude-haiku-5-5" and not body.get("stream")
     assert body["tool_choice"] == {"type": "tool", "name": "record_grade"}
     [tool] = body["tools"]
-    assert set(tool["input_schema"]["properties"]) == {"points_met", "correct", "feedback"}
+    assert set(tool["input_schema"]["properties"]) == {"points_met", "correct", "feedback", "confidence", "reasons"}
     assert body["system"][-1]["cache_control"] == {"type": "ephemeral"}
     assert "<learner_answer>\nBoth got multiplied by 2, same amount.\n</learner_answer>" in (
         body["messages"][0]["content"][0]["text"])

@@ -11,16 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
 from tests.support.ledger import log_answer
-from tests.ui.conftest import CONTENT, click, new_app, use_fake
+from tests.ui.conftest import CONTENT, click, open_page, use_fake
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Role
 from tutor.course.loader import load_course
 from tutor.settings import Settings
 
 
 def content_page() -> AppTest:
-    at = new_app()
-    at.switch_page("pages/content.py")
-    return at.run()
+    return open_page("pages/content.py", "ana", Role.AUTHOR)
 
 
 def test_a_broken_course_lists_every_problem_with_file_line_and_fix(fake: FakeTutor, mini_course_copy: Path) -> None:
@@ -29,9 +28,10 @@ def test_a_broken_course_lists_every_problem_with_file_line_and_fix(fake: FakeTu
     course_yaml.write_text(course_yaml.read_text().replace("prerequisites: [halves]\n    mastery",
                                                            "prerequisites: [nope]\n    mastery"))
     (mini_course_copy / "items" / "words.yaml").unlink()
+    fake.settings = fake.settings.model_copy(update={"content_dir": mini_course_copy.parent})
     at = content_page()
     at.selectbox(key="validate_choice").select("Another folder…").run()
-    at.text_input(key="validate_path").input(str(mini_course_copy)).run()
+    at.text_input(key="validate_path").input("mini-course").run()
     at = click(at, "Validate")
     assert not at.exception
     assert at.error and "problem(s)" in at.error[0].value
@@ -53,10 +53,11 @@ def test_a_sample_course_validates_cleanly(fake: FakeTutor) -> None:
     assert [s.value for s in at.success] == [f"{CONTENT / 'fractions'}: no problems found."]
 
 
-def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor) -> None:
+def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor, tmp_path: Path) -> None:
+    fake.settings = fake.settings.model_copy(update={"content_dir": tmp_path})
     at = content_page()
     at.selectbox(key="validate_choice").select("Another folder…").run()
-    at.text_input(key="validate_path").input(str(CONTENT / "nowhere")).run()
+    at.text_input(key="validate_path").input("nowhere").run()
     at = click(at, "Validate")
     assert "give the path of a course folder" in at.table[0].value["How to fix"].iloc[0]
 
@@ -80,6 +81,20 @@ def test_the_page_only_reaches_folders_inside_the_content_folder(
     assert [e.value for e in at.error] == [
         f"{path} {expected}: this page only reaches course folders inside the content folder."
     ]
+
+
+@pytest.mark.parametrize("path", ["/etc", "..", "../../tmp", "escape"])
+def test_the_validator_is_confined_to_the_content_folder(fake: FakeTutor, tmp_path: Path, path: str) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "escape").symlink_to(tmp_path)  # a link inside that points outside
+    fake.settings = fake.settings.model_copy(update={"content_dir": content})
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(path).run()
+    at = click(at, "Validate")
+    assert not at.exception and not at.table
+    assert "this page only reaches course folders inside the content folder" in at.error[0].value
 
 
 def test_item_analysis_flags_items_that_look_broken(fake: FakeTutor) -> None:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
 from tutor.course.paths import OutsideFolderError, inside
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
-from ui import content_io, render
+from ui import auth, content_io, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -35,19 +36,20 @@ def validate_tab(tutor: Tutor) -> None:
     path_text = choice
     if choice == OTHER_FOLDER:
         path_text = st.text_input("Path of the course folder", key="validate_path",
-                                  placeholder="e.g. /home/me/courses/algebra")
+                                  placeholder="e.g. algebra (a folder inside the content folder)")
     if st.button("Validate", type="primary", icon=":material/fact_check:", key="validate_button"):
         if not path_text:
             st.warning("Give the path of a course folder (the one holding course.yaml).")
             return
-        path = Path(path_text).expanduser()
+        auth.require(Action.CONTENT_VALIDATE)
+        path = tutor.settings.content_dir / Path(path_text).expanduser()  # relative names are inside the folder
         try:
-            inside(path, tutor.settings.content_dir)
+            folder = inside(path, tutor.settings.content_dir)
         except OutsideFolderError as exc:
             st.error(f"{path_text} {exc.reason}: this page only reaches course folders inside the content folder.")
             return
         with st.spinner("Checking the course…"):
-            problems = validate_course(path)
+            problems = validate_course(folder)
         if not problems:
             st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
             return
@@ -67,6 +69,7 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
     if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
                      key="upload_button"):
         return
+    auth.require(Action.CONTENT_UPLOAD)
     results: list[dict[str, str | int]] = []
     bar = st.progress(0.0, text="Adding files…")
     with tempfile.TemporaryDirectory(prefix="tutor-upload-") as tmp:
@@ -152,6 +155,7 @@ def analysis_tab(tutor: Tutor, course_id: str) -> None:
 
 
 def main() -> None:
+    auth.require(Action.CONTENT_VIEW)
     tutor = get_tutor()
     st.title("Content")
     courses = sorted(tutor.courses)
