@@ -11,8 +11,9 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
-from tests.ui.conftest import click, new_app, use_fake
+from tests.ui.conftest import click, open_page, use_fake
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Role
 from tutor.authoring import drafts
 from tutor.course.loader import load_course, validate_course
 from tutor.course.models import Course
@@ -39,9 +40,7 @@ def content(tmp_path: Path, settings: Settings, fractions: Course, monkeypatch: 
 
 
 def page() -> AppTest:
-    at = new_app()
-    at.switch_page("pages/content.py")
-    return at.run()
+    return open_page("pages/content.py", "ana", Role.AUTHOR)
 
 
 def test_an_author_imports_a_gift_bank_completes_the_essay_draft_and_approves_it(content: Path) -> None:
@@ -90,3 +89,10 @@ def test_an_author_rejects_a_draft_and_it_never_reaches_the_course(content: Path
     assert any(s.value == "Rejected." for s in at.success)
     assert drafts.load(course_dir, "claude-halves-1").status == "rejected"
     assert sum(len(v) for v in load_course(course_dir).items.values()) == before
+
+
+def test_a_learner_gets_no_import_or_drafts_section(content: Path) -> None:
+    at = open_page("pages/content.py", "lea", Role.LEARNER)
+    assert not at.exception
+    assert "io_course" not in [s.key for s in at.selectbox]
+    assert not (content / "imp" / "items").exists()
