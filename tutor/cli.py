@@ -33,7 +33,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every course under the content dir and load its sources into the passage store."""
-    from tutor.retrieval import ingest_course, open_store
+    from tutor.retrieval import IngestLimits, ingest_course, open_store
 
     courses = discover_courses(settings.content_dir)
     if not courses:
@@ -47,8 +47,10 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             status = 1
             print(f"{path}: not loaded, {len(problems)} problem(s); run `tutor content validate {path}`")
             continue
-        report = ingest_course(store, path)
+        report = ingest_course(store, path, limits=IngestLimits.from_settings(settings))
         print(f"{path}: {report}")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     return status
 
 
@@ -66,7 +68,7 @@ def _course_of(path: Path, settings: Settings) -> str | None:
 
 def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files or folders (Markdown, text, HTML, PDF) into a course's passage store."""
-    from tutor.retrieval import EmbeddingModelError, StoreError, ingest_paths, open_store
+    from tutor.retrieval import EmbeddingModelError, IngestLimits, StoreError, ingest_paths, open_store
 
     paths = [Path(p) for p in args.paths]
     course = args.course
@@ -80,7 +82,7 @@ def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(settings)
         report = ingest_paths(
             store, paths, course=course, skills=args.skill or None, progress=not args.quiet,
-            max_bytes=int(args.max_mb * 1024 * 1024),
+            limits=IngestLimits.from_settings(settings, max_bytes=int(args.max_mb * 1024 * 1024)),
         )
     except (StoreError, EmbeddingModelError) as exc:
         print(exc, file=sys.stderr)
