@@ -41,7 +41,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every course under the content dir and load its sources into the passage store."""
-    from tutor.retrieval import ingest_course, open_store
+    from tutor.retrieval import IngestLimits, ingest_course, open_store
 
     status = _refused_courses(settings)
     courses = discover_courses(settings.content_dir)
@@ -55,8 +55,10 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
             status = 1
             print(f"{path}: not loaded, {len(problems)} problem(s); run `tutor content validate {path}`")
             continue
-        report = ingest_course(store, path)
+        report = ingest_course(store, path, limits=IngestLimits.from_settings(settings))
         print(f"{path}: {report}")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     return status
 
 
@@ -74,7 +76,7 @@ def _course_of(path: Path, settings: Settings) -> str | None:
 
 def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files or folders (Markdown, text, HTML, PDF) into a course's passage store."""
-    from tutor.retrieval import EmbeddingModelError, StoreError, ingest_paths, open_store
+    from tutor.retrieval import EmbeddingModelError, IngestLimits, StoreError, ingest_paths, open_store
 
     paths = [Path(p) for p in args.paths]
     course = args.course
@@ -88,7 +90,7 @@ def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(settings)
         report = ingest_paths(
             store, paths, course=course, skills=args.skill or None, progress=not args.quiet,
-            max_bytes=int(args.max_mb * 1024 * 1024),
+            limits=IngestLimits.from_settings(settings, max_bytes=int(args.max_mb * 1024 * 1024)),
         )
     except (StoreError, EmbeddingModelError) as exc:
         print(exc, file=sys.stderr)
