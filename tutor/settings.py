@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     model_cache: Path | None = Field(
         None, description="where the fused int8 embedding model is cached; default $XDG_CACHE_HOME/mastery-tutor"
     )
+    retrieval_section_words: int = Field(
+        400, ge=50, description="longest section (words) the tutor is given; a longer one is cut around its best chunk"
+    )
+    ingest_max_pages: int = Field(2000, ge=1, description="a PDF with more pages than this is not ingested")
+    ingest_max_chunks: int = Field(
+        20000, ge=1, description="a file making more search chunks than this is not ingested"
+    )
+    ingest_max_chars: int = Field(
+        5_000_000, ge=1, description="a file with more characters of text than this is not ingested"
+    )
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TUTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
     )

@@ -313,11 +313,14 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.shot("06-content-validate")
 
         page.get_by_role("tab", name="Source material").click()
-        page.get_by_test_id("stSelectbox").filter(visible=True).filter(has_text="Course").click()
+        # the box labelled exactly "Course": the page's item-bank section has its own "Course folder" box
+        page.get_by_test_id("stSelectbox").filter(visible=True).filter(
+            has=page.get_by_text("Course", exact=True)).click()
         page.get_by_role("option", name="Fractions").click()
         carol.settle()
         notes = b"# Fractions in the kitchen\n\nHalf a cup and a quarter cup make three quarters of a cup.\n"
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        page.get_by_test_id("stFileUploader").filter(has=page.get_by_text("Source files", exact=True)).get_by_test_id(
+            "stFileUploaderDropzoneInput").set_input_files(
             files=[{"name": "kitchen-e2e.md", "mimeType": "text/markdown", "buffer": notes}])
         carol.settle()
         page.get_by_role("button", name="Add to course").click()
@@ -327,7 +330,8 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.shot("07-content-upload")
 
         page.get_by_role("tab", name="Item analysis").click()
-        page.get_by_test_id("stSelectbox").filter(visible=True).filter(has_text="Course").click()
+        page.get_by_test_id("stSelectbox").filter(visible=True).filter(
+            has=page.get_by_text("Course", exact=True)).click()
         page.get_by_role("option", name="Fractions").click()
         carol.settle()
         page.get_by_text("Items answered").wait_for(timeout=TURN_TIMEOUT)

@@ -10,11 +10,12 @@ from tests.ui.fakes import FakeTutor
 from tutor.auth import Accounts, Role
 from tutor.settings import Settings
 
-PAGES = {"pages/content.py": "Content", "pages/evaluate.py": "Evaluate", "pages/admin.py": "Accounts and roles"}
+PAGES = {"pages/content.py": "Content", "pages/evaluate.py": "Evaluate", "pages/admin.py": "Accounts and roles",
+         "pages/review.py": "Review answers"}
 MAY = {
     Role.LEARNER: set(),
-    Role.AUTHOR: {"pages/content.py"},
-    Role.INSTRUCTOR: {"pages/evaluate.py"},
+    Role.AUTHOR: {"pages/content.py", "pages/review.py"},
+    Role.INSTRUCTOR: {"pages/evaluate.py", "pages/review.py"},
     Role.ADMIN: set(PAGES),
 }
 

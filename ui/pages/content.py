@@ -18,7 +18,7 @@ from tutor.course.paths import OutsideFolderError, inside
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
-from ui import auth, jobs, render
+from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -186,6 +186,7 @@ def main() -> None:
     validate, sources, analysis = st.tabs(["Validate a course", "Source material", "Item analysis"])
     with validate:
         validate_tab(tutor)
+    content_io.section(tutor.settings)  # item banks, coverage and drafts (ui/content_io.py)
     if not courses:
         st.warning(f"No valid courses loaded from {tutor.settings.content_dir}.")
         return
