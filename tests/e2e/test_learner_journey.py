@@ -304,7 +304,7 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.sign_in()  # one wrong answer, so the attempt log is never empty
         carol.answer(pending_item(server.data_dir, carol.key), pending_item(server.data_dir, carol.key).wrong)
         nav = carol.page.get_by_test_id("stSidebarNavLink").all_inner_texts()
-        assert [n.split()[-1] for n in nav] == ["Learn", "Content"]  # (each link's text starts with its icon)
+        assert [n.split()[-1] for n in nav] == ["Learn", "Content", "Review"]  # (each link starts with its icon)
 
         page = carol.page
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Content").click()
