@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
 
-.PHONY: run chat test install load lint typecheck pytest browser bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser postgres bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +34,18 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## Debian's PostgreSQL for the ledger tests (the tests start their own server on 127.0.0.1 in a temp folder).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
 
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser
+pytest: install browser postgres
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

@@ -16,6 +16,9 @@ from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 LEARNER = "learner_id"
 COURSE = "course_id"
+SHOWN_QUESTION = "shown_question_id"
+"""The question id this browser session last showed: an answer is sent as an answer to it (a stale tab's answer
+is refused by the tutor instead of being graded against another question)."""
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
 TRANSCRIPT_HEIGHT = 460
 """Pixels: the conversation scrolls (to its newest message) inside this, so the item form and the progress panel
@@ -106,6 +109,8 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             st.error("The tutor is still busy with your last message; reload the page in a moment.")
             return
     view = tutor.view(learner, course_id)
+    answered_to = st.session_state.get(SHOWN_QUESTION)
+    st.session_state[SHOWN_QUESTION] = (view.pending or {}).get("question_id")
     left, right = st.columns([3, 2], gap="large")
     with right:
         progress_panel(view)
@@ -139,7 +144,7 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
                     chat.render_body({"role": "tutor", "kind": "item", "item": view.pending})
             with st.chat_message("user", avatar=chat.LEARNER_AVATAR):
                 st.markdown(text)
-            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text))
+            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text, question_id=answered_to))
         st.rerun()
     elif view.pending is None and not view.complete:
         with live:
