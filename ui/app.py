@@ -25,7 +25,7 @@ OFFLINE_BANNER = (
     "Running offline: explanations come from the course material; set ANTHROPIC_API_KEY to use Claude."
 )
 PAGES = Path(__file__).parent / "pages"
-# Each page with the action its role must allow. (A comment, not a string: Streamlit would show a bare string.)
+# Each page with the action its role must allow (no bare string here: Streamlit's magic would show it).
 ROLE_PAGES: list[tuple[str, str, str, Action]] = [
     ("learn.py", "Learn", ":material/school:", Action.LEARN),
     ("content.py", "Content", ":material/library_books:", Action.CONTENT_VIEW),

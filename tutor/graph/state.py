@@ -33,6 +33,7 @@ class Message(TypedDict, total=False):
     item: dict[str, Any]  # the public item payload (never an answer key)
     correct: bool
     question_id: str  # feedback: the question the graded answer was to
+    more: str  # remediation: material held back, shown on request (the other common mistakes)
 
 
 class ProgressEntry(TypedDict, total=False):

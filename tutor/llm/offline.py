@@ -208,6 +208,29 @@ def _misconception_stems(tags: Sequence[str]) -> set[str]:
     return stems
 
 
+_NEW_MISTAKE = re.compile(r"\b(mistake|error|wrong)", re.IGNORECASE)
+
+
+def mistake_part(text: str, tag: str) -> tuple[str, str]:
+    """The part of a "common mistakes" text about one misconception, and the rest.
+
+    The part starts at the paragraph that shares the most words with the tag and runs on until a paragraph that
+    names another mistake. When no paragraph is about the tag, all of the text is the part and the rest is empty.
+    """
+    paragraphs = _paragraphs(text)
+    stems = _misconception_stems([tag])
+    hits = [len(_content_stems(p) & stems) for p in paragraphs]
+    if not paragraphs or max(hits) < min(2, len(stems)):
+        return text.strip(), ""
+    start = hits.index(max(hits))
+    end = start + 1
+    while end < len(paragraphs) and not _NEW_MISTAKE.search(paragraphs[end]):
+        end += 1
+    part = "\n\n".join(paragraphs[start:end])
+    rest = "\n\n".join(paragraphs[:start] + paragraphs[end:])
+    return part, rest
+
+
 def _label(passage: PassageLike) -> str:
     where = " › ".join(passage.heading_path) if passage.heading_path else passage.source
     return f"{where} ({passage.source})" if passage.heading_path else where
@@ -292,7 +315,10 @@ class OfflineProvider:
         used_style = str(primary.style or style)
         cited: list[PassageLike] = [primary]
         intro_name = f"offline/intro_{used_style}" if used_style in _STYLES else "offline/intro_general"
-        parts = [render(intro_name, skill_title=skill.title), f"{primary.text.strip()} [1]"]
+        shown, more = primary.text.strip(), ""
+        if misconceptions and primary.style == Style.COMMON_MISTAKES:
+            shown, more = mistake_part(primary.text, misconceptions[0])  # the learner's own mistake first
+        parts = [render(intro_name, skill_title=skill.title), f"{shown} [1]"]
 
         if targets and primary.style != Style.COMMON_MISTAKES:
             best: tuple[float, int, str, PassageLike] | None = None
@@ -312,7 +338,8 @@ class OfflineProvider:
 
         parts.append(_sources_line(cited))
         text = _emit(parts, on_text)
-        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage)
+        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage,
+                           more=more)
 
     def answer_question(
         self,
