@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
+ADDRESS ?= localhost
 
 .PHONY: run chat test install load lint typecheck pytest browser lrs bench kt-bench kt-bench-full clean
 
@@ -17,8 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Load the sample courses and open the tutor in the browser (http://localhost:8501), offline unless ANTHROPIC_API_KEY is set.
+## The first time, it creates a local admin and prints its one-time password; learners may register themselves.
 run: install load
-	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
+	$(BIN)/tutor users ensure-admin
+	TUTOR_SELF_REGISTRATION=$${TUTOR_SELF_REGISTRATION:-true} \
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true \
 		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## The same tutor in the terminal.

@@ -44,7 +44,7 @@ def settings_message(exc: ValidationError) -> str:
         about = f" ({info.description})" if info is not None and info.description else ""
         message = str(error["msg"]).split(",")[0]
         parts.append(f"{name}{shown}: {message}{about}")
-    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Settings)"
+    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Configuration)"
 
 
 def _field(loc: str) -> tuple[str, FieldInfo | None]:
@@ -59,10 +59,11 @@ def _field(loc: str) -> tuple[str, FieldInfo | None]:
 def setup_errors() -> tuple[type[BaseException], ...]:
     """The error types `setup_message` explains; use as `except setup_errors() as exc:` (evaluated when an error
     is raised, so Chroma's errors are included once Chroma has been loaded)."""
+    from tutor.records import LedgerUnreadable
     from tutor.retrieval import EmbeddingModelError, StoreError
 
     known: tuple[type[BaseException], ...] = (
-        SetupError, StoreError, EmbeddingModelError, ContentError, DatabaseError,
+        SetupError, StoreError, EmbeddingModelError, ContentError, DatabaseError, LedgerUnreadable,
     )
     chroma = sys.modules.get("chromadb.errors")  # not loaded: no error can come from Chroma
     return (*known, chroma.ChromaError) if chroma is not None else known
@@ -76,6 +77,8 @@ def setup_message(exc: BaseException, settings: Settings) -> str:
                 "run `tutor content validate` to see them, then fix or remove the course folder")
     if isinstance(exc, DatabaseError):
         return _database_message(exc, settings)
+    if isinstance(exc.__cause__, DatabaseError):  # the ledger's LedgerUnreadable: the same line as any DB error
+        return _database_message(exc.__cause__, settings)
     chroma = sys.modules.get("chromadb.errors")
     if chroma is not None and isinstance(exc, chroma.ChromaError):
         where = settings.chroma_url or settings.resolved_chroma_path
@@ -86,7 +89,7 @@ def setup_message(exc: BaseException, settings: Settings) -> str:
 
 def _database_message(exc: DatabaseError, settings: Settings) -> str:
     url = make_url(settings.resolved_database_url)
-    reason = str(exc.orig) if exc.orig is not None else str(exc).splitlines()[0]
+    reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())  # drivers' messages span lines
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
         return (f"the learner records database {path} cannot be used ({reason}); restore it from a backup, or "

@@ -28,7 +28,7 @@ from tutor.course.version import course_version, model_version
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, PassageSource, TutorState
-from tutor.llm import build_provider
+from tutor.llm import build_provider, day_start, fallback_notice, spending_limited
 from tutor.llm.base import Provider
 from tutor.records import Records, Usage
 from tutor.settings import Settings
@@ -127,6 +127,8 @@ class Tutor:
         return {"configurable": {"thread_id": f"{learner_id}:{course_id}"}, "recursion_limit": RECURSION_LIMIT}
 
     def _context(self, learner_id: str, course_id: str) -> Context:
+        told: set[str] = set()  # each notice once per turn
+
         def on_fallback(method: str, exc: Exception) -> None:
             reason = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("LLM call %s failed for %s; answered offline (%s)", method, course_id, reason)
@@ -134,13 +136,20 @@ class Tutor:
                 learner_id=learner_id, course_id=course_id, purpose=method, provider="fallback",
                 model="offline", fallback_reason=reason, created_at=self.clock(),
             ))
+            text = fallback_notice(exc)
+            if text is None or text in told:
+                return
+            told.add(text)
             with contextlib.suppress(RuntimeError):  # outside a graph run there is no stream to tell
-                get_stream_writer()({"type": "notice", "text": "The language model did not answer; "
-                                     "this reply comes from the offline tutor."})
+                get_stream_writer()({"type": "notice", "text": text})
 
+        provider = spending_limited(
+            self._provider_factory(on_fallback), limit=self.settings.daily_token_budget, who=learner_id,
+            spent=lambda: self.records.tokens_spent(learner_id, since=day_start(self.clock())),
+        )
         return Context(
             course=self.course(course_id),
-            provider=self._provider_factory(on_fallback),
+            provider=provider,
             store=self.store,
             records=self.records,
             clock=self.clock,
@@ -161,6 +170,10 @@ class Tutor:
         """Start the course for a learner, or do nothing when there is a session to resume."""
         learner_id = normalise_learner_id(learner_id)
         snapshot = self.graph.get_state(self._config(learner_id, course_id))
+        if snapshot.values and snapshot.values.get("complete") and snapshot.next:
+            # a finished course: look for a review that has fallen due since (silent when none)
+            yield from self._run(learner_id, course_id, Command(resume=""))
+            return
         if snapshot.values and (snapshot.next or snapshot.values.get("complete")):
             return
         initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tutor.course.models import Course, Item, MultipleChoiceItem, NumericItem
+from tutor.course.version import model_version
 from tutor.graph.progress import SkillView
 from tutor.records import Records
 from tutor.session import SessionView
@@ -48,6 +50,7 @@ class FakeTutor:
         self.offline = offline
         self.provider_name = "offline" if offline else "anthropic:claude-test"
         self.records = Records(settings.resolved_database_url)
+        self.course_versions = {course.id: model_version(course)}
         self.store: object = object()
         self.items = items
         self.sessions: dict[tuple[str, str], _Session] = {}
@@ -55,6 +58,12 @@ class FakeTutor:
         self.starts = 0
 
     # ------------------------------------------------------------ the Tutor API
+
+    def course(self, course_id: str) -> Course:
+        return self.courses[course_id]
+
+    def clock(self) -> datetime:
+        return datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
     def start(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
         if (learner_id, course_id) in self.sessions:

@@ -46,6 +46,9 @@ EXPECTED: dict[str, set[str]] = {
     "offline/hint": {"level", "total", "hint"},
     "offline/hint_generic": {"objective"},
     "offline/fallback_separator": set(),
+    "judge_system": set(),
+    "judge_turn": {"question", "learner", "kind", "reply", "verdict"},
+    "judge_tool": set(),
 }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import cast
 
 from filelock import FileLock
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,7 +84,7 @@ class Records:
                 raise LedgerUnreadable(
                     f"{path} is not a readable database ({exc.orig}). Move it aside and restart to begin a new, "
                     "empty ledger, or put back a backup of it."
-                ) from None
+                ) from exc
             raise
 
     def set_outbox(self, outbox: Outbox | None) -> None:
@@ -334,6 +334,16 @@ class Records:
             query = query.where(UsageRow.course_id == course_id)
         with self._session() as session:
             return list(session.scalars(query.order_by(UsageRow.id)))
+
+    def tokens_spent(self, learner_id: str, since: datetime) -> int:
+        """Language-model tokens (input, output, cache reads and writes) the learner has used since `since`."""
+        used = (UsageRow.input_tokens + UsageRow.output_tokens + UsageRow.cache_read_tokens
+                + UsageRow.cache_write_tokens)
+        query = select(func.coalesce(func.sum(used), 0)).where(
+            UsageRow.learner_id == learner_id, UsageRow.created_at >= since.astimezone(UTC).replace(tzinfo=None)
+        )
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
 
     # ------------------------------------------------------------------ one turn at a time
 
