@@ -8,10 +8,10 @@ store (the real embedded Chroma and offline model; your own store is not touched
 in every mode, filtered to the course only (as for a learner's free question). `hybrid+skill` also filters to
 the question's skill, as the tutor does when it explains a skill. Search returns sections (each once), and a
 label names a section (file and heading), so every figure is at the level of sections.
-Questions with `learning:` were asked while learning another skill than the one whose sections answer them;
-they are also scored apart, and `tutor` scores the tutor's own way of answering a question (graph
-answer_question: 2 sections of the skill being learnt, then 2 more from the whole course): the share of them
-with a labelled section among those 4.
+Questions with `learning:` (and those of questions_other_skills_<course>.yaml, whose `current_skill` means the
+same) were asked while learning another skill than the one whose sections answer them; they count in every
+figure and are also scored apart, where `tutor` scores the tutor's own choice of sections to answer a question
+from (graph `question_passages`): the share of them with a labelled section among those sections.
 recall@k = share of questions with at least one labelled section in the top k; MRR = mean of 1/rank of the
 first labelled section in the top 10 (0 when none). Latency is per search call, after a warm-up query.
 """
@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from tutor.graph.nodes import question_passages
 from tutor.retrieval import PassageStore, ingest_course, open_store
 from tutor.retrieval.sections import Section
 from tutor.retrieval.store import Mode
@@ -56,7 +57,8 @@ class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
     q: str = Field(min_length=1)
     skill: str
-    learning: str | None = None  # asked while learning this (other) skill
+    learning: str | None = Field(None, validation_alias=AliasChoices("learning", "current_skill"))
+    """Asked while learning this (other) skill; `current_skill` in questions_other_skills_<course>.yaml."""
     answers: list[Answer] = Field(min_length=1)
 
 
@@ -104,12 +106,19 @@ def first_hit(sections: list[Section], answers: list[Answer]) -> int | None:
 
 
 def tutor_hit(store: PassageStore, course: str, question: Question) -> bool:
-    """Whether the sections the tutor gathers to answer `question` (as graph answer_question does) hold a label."""
+    """Whether the sections the tutor answers `question` from (graph `question_passages`) hold a label."""
     assert question.learning is not None
-    own = store.search(question.q, course=course, skills=[question.learning], k=2)
-    seen = {s.id for s in own}
-    gathered = own + [s for s in store.search(question.q, course=course, k=4) if s.id not in seen][:2]
-    return first_hit(gathered, question.answers) is not None
+    gathered = question_passages(store, question.q, course=course, skill_id=question.learning)
+    return first_hit([s for s in gathered if isinstance(s, Section)], question.answers) is not None
+
+
+def other_skill_questions(datasets_dir: Path, course: str) -> list[Question]:
+    """Questions of questions_other_skills_<course>.yaml (kept by the tutor's question-answering work), if any."""
+    path = datasets_dir / f"questions_other_skills_{course}.yaml"
+    if not path.is_file():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [Question.model_validate(q) for q in data.get("questions", [])]
 
 
 def unknown_labels(store: PassageStore, dataset: Dataset) -> list[str]:
@@ -157,6 +166,7 @@ def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATAS
             dataset = load_dataset(path)
             if courses and dataset.course not in courses:
                 continue
+            dataset.questions.extend(other_skill_questions(datasets_dir, dataset.course))
             ingest = ingest_course(store, content_dir / dataset.course)
             unknown = unknown_labels(store, dataset)
             scores, misses = evaluate_course(store, dataset)
@@ -189,7 +199,7 @@ def print_report(report: dict[str, Any]) -> None:
             tutor = other.pop("tutor")
             print(f"  asked while learning another skill ({other['hybrid']['questions']} questions): "
                   + ", ".join(f"{name} R@1 {s['recall@1']:.3f} R@5 {s['recall@5']:.3f}" for name, s in other.items())
-                  + f"; the tutor's 2+2 sections hold the answer for {tutor:.3f}")
+                  + f"; the sections the tutor answers from hold the answer for {tutor:.3f}")
         if data["unknown_labels"]:
             print(f"  labels naming no section in the course: {', '.join(data['unknown_labels'])}")
         for miss in data["hybrid_misses_at_5"]:
