@@ -36,8 +36,9 @@ class TutorDriver:
     def start(self, learner_id: str) -> list[dict[str, Any]]:
         return list(self.tutor.start(learner_id, self.course_id))
 
-    def send(self, learner_id: str, text: str) -> list[dict[str, Any]]:
-        return list(self.tutor.send(learner_id, self.course_id, text))
+    def send(self, learner_id: str, text: str, *, answer: bool = False) -> list[dict[str, Any]]:
+        """A learner message; `answer=True` sends it as the page's answer box does."""
+        return list(self.tutor.send(learner_id, self.course_id, text, answer=answer))
 
     def complete(self, learner_id: str) -> bool:
         return self.tutor.view(learner_id, self.course_id).complete
@@ -243,11 +244,11 @@ def run_learner(
             elif kind == "complete":
                 trace.complete = True
 
-    def send(text: str) -> None:
+    def send(text: str, *, answer: bool = False) -> None:
         nonlocal last_text, mode
         last_text = text
         began = time.perf_counter()
-        events = driver.send(learner_id, text)
+        events = driver.send(learner_id, text, answer=answer)
         trace.latencies_ms.append((time.perf_counter() - began) * 1000)
         trace.turns += 1
         on_events(events)
@@ -281,6 +282,6 @@ def run_learner(
         trace.attempts.append(Attempt(current.skill, current.item.id, learner.known.get(current.skill, False),
                                       intended, None, trace.turns + 1))
         current.attempted = True
-        send(text)
+        send(text, answer=True)
     trace.complete = trace.complete or driver.complete(learner_id)
     return trace

@@ -318,3 +318,23 @@ def test_an_unsure_free_text_answer_waits_for_a_person_then_changes_mastery(  # 
         assert len(decisions) == 1
     finally:
         tutor.close()
+
+
+def test_an_item_whose_answer_was_shown_is_not_asked_again(make_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tutor.graph.nodes import revealed_items
+
+    tutor: Tutor = make_tutor()
+    course = tutor.course("mini")
+    drain(tutor.start("dan", "mini"))
+    for _ in range(16):  # more than the skill's 6 items: a second round would bring a revealed item back
+        if tutor.view("dan", "mini").complete:
+            break
+        item, _instance = pending_instance(tutor, "dan", "mini")
+        history = tutor.records.history("mini", "dan")
+        shown = revealed_items(course, history)
+        same_skill = {i.id for i in course.items[history[-1].skill_id]} if history else set()
+        if item.id in shown:  # only when every other item of the skill has been revealed
+            assert same_skill <= shown | {item.id}
+        drain(tutor.send("dan", "mini", answer(tutor, "dan", "mini", right=False)))
+    history = tutor.records.history("mini", "dan")
+    assert revealed_items(course, history), "wrong answers to items with worked solutions reveal them"

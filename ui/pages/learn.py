@@ -20,6 +20,13 @@ COURSE = "course_id"
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
 TRANSCRIPT_HEIGHT = 460  # pixels: earlier turns scroll inside this; the latest turn and the question stay in view
 COMPLETE_PLACEHOLDER = "Ask a question about the course"
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  /* columns stack on a phone, and a page with a chat box opens at its bottom: put the progress panel first,
+     so the bottom of the page is the conversation and the question, not the skill map */
+  [data-testid="stHorizontalBlock"]:has(.st-key-latest-turn) { flex-wrap: wrap-reverse !important; }
+}
+</style>"""
 
 
 def choose_course(tutor: Tutor, name: str) -> None:
@@ -93,6 +100,7 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             st.error("The tutor is still busy with your last message; reload the page in a moment.")
             return
     view = tutor.view(learner, course_id)
+    st.html(PHONE_CSS)
     left, right = st.columns([3, 2], gap="large")
     with right:
         progress_panel(view)
