@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -130,6 +131,18 @@ class Tutor:
     @property
     def offline(self) -> bool:
         return self.provider_name == "offline"
+
+    def add_course(self, folder: Path) -> Course:
+        """Load a course folder added while the tutor runs (raises ContentError when it does not validate)."""
+        course = load_course(folder)
+        self.courses[course.id] = course
+        self.course_versions[course.id] = course_version(folder)
+        return course
+
+    def new_course_folders(self) -> list[Path]:
+        """Course folders under the content dir whose course is not loaded yet (added since the start)."""
+        loaded = {Path(c.path).resolve() for c in self.courses.values()}
+        return [p for p in discover_courses(self.settings.content_dir) if p.resolve() not in loaded]
 
     def course(self, course_id: str) -> Course:
         if course_id not in self.courses:
