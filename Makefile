@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
+ADDRESS ?= localhost
 
-.PHONY: run chat test install load lint typecheck pytest browser postgres bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser postgres lrs bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Load the sample courses and open the tutor in the browser (http://localhost:8501), offline unless ANTHROPIC_API_KEY is set.
+## The first time, it creates a local admin and prints its one-time password; learners may register themselves.
 run: install load
-	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
+	$(BIN)/tutor users ensure-admin
+	TUTOR_SELF_REGISTRATION=$${TUTOR_SELF_REGISTRATION:-true} \
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true \
 		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## The same tutor in the terminal.
@@ -39,13 +43,22 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
+## A real learning record store for the xAPI tests: Ralph's LRS in its own venv (it pins FastAPI/uvicorn of its own).
+LRS := .venv-lrs
+$(LRS)/.installed:
+	test -x $(LRS)/bin/python || $(PYTHON) -m venv $(LRS)
+	$(LRS)/bin/python -m pip install --quiet 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
+	touch $@
+
+lrs: $(LRS)/.installed
+
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
 
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser postgres
+pytest: install browser postgres lrs
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

@@ -8,16 +8,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tutor.course.loader import discover_courses, validate_course
+from tutor.course.loader import discover_courses, linked_out_courses, validate_course
+from tutor.errors import SetupError, load_settings, setup_errors, setup_message
 from tutor.settings import Settings
+
+
+def _refused_courses(settings: Settings) -> int:
+    """Print the course folders that are links out of the content folder; 1 when there are any."""
+    refused = linked_out_courses(settings.content_dir)
+    for exc in refused:
+        print(f"{exc.path}: not loaded: {exc.reason}; copy the course into the content folder instead of linking")
+    return 1 if refused else 0
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     paths = [Path(p) for p in args.paths] or discover_courses(settings.content_dir)
+    status = 0 if args.paths else _refused_courses(settings)
     if not paths:
         print(f"no course folders (with a course.yaml) under {settings.content_dir}; give a course folder's path")
         return 1
-    status = 0
     for path in paths:
         problems = validate_course(path)
         if problems:
@@ -32,22 +41,24 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every course under the content dir and load its sources into the passage store."""
-    from tutor.retrieval import ingest_course, open_store
+    from tutor.retrieval import IngestLimits, ingest_course, open_store
 
+    status = _refused_courses(settings)
     courses = discover_courses(settings.content_dir)
     if not courses:
         print(f"no courses under {settings.content_dir}", file=sys.stderr)
         return 1
     store = open_store(settings)
-    status = 0
     for path in courses:
         problems = validate_course(path)
         if problems:
             status = 1
             print(f"{path}: not loaded, {len(problems)} problem(s); run `tutor content validate {path}`")
             continue
-        report = ingest_course(store, path)
+        report = ingest_course(store, path, limits=IngestLimits.from_settings(settings))
         print(f"{path}: {report}")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     return status
 
 
@@ -65,7 +76,7 @@ def _course_of(path: Path, settings: Settings) -> str | None:
 
 def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files or folders (Markdown, text, HTML, PDF) into a course's passage store."""
-    from tutor.retrieval import EmbeddingModelError, StoreError, ingest_paths, open_store
+    from tutor.retrieval import EmbeddingModelError, IngestLimits, StoreError, ingest_paths, open_store
 
     paths = [Path(p) for p in args.paths]
     course = args.course
@@ -79,7 +90,7 @@ def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(settings)
         report = ingest_paths(
             store, paths, course=course, skills=args.skill or None, progress=not args.quiet,
-            max_bytes=int(args.max_mb * 1024 * 1024),
+            limits=IngestLimits.from_settings(settings, max_bytes=int(args.max_mb * 1024 * 1024)),
         )
     except (StoreError, EmbeddingModelError) as exc:
         print(exc, file=sys.stderr)
@@ -131,6 +142,167 @@ def cmd_content_remove(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print(f"removed {removed} chunk(s) from course {args.course}")
     return 1 if missing else 0
+
+
+def _course_dir(course: str, settings: Settings) -> Path | None:
+    path = settings.content_dir / course
+    if not (path / "course.yaml").is_file():
+        print(f"no course {course!r}: {path / 'course.yaml'} is missing; give the id of a folder under "
+              f"{settings.content_dir}", file=sys.stderr)
+        return None
+    return path
+
+
+def cmd_content_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import item banks (GIFT, Moodle XML, QTI 2.1, Canvas QTI 1.2) into a course; all or nothing."""
+    from tutor.course.interchange.importer import import_banks, read_course_file
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    course = read_course_file(path)
+    if isinstance(course, str):
+        print(course, file=sys.stderr)
+        return 2
+    report = import_banks([Path(f) for f in args.files], path, course, skill=args.skill)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 1
+
+
+def cmd_content_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a course's item bank as a QTI 2.1 package or Moodle XML."""
+    from tutor.course.interchange.exporter import export_course
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: cannot export an invalid course; run `tutor content validate {path}`\n{exc}",
+              file=sys.stderr)
+        return 2
+    data, notes = export_course(course, args.format)
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {sum(len(v) for v in course.items.values()) - sum('left out' in n for n in notes)} item(s) "
+          f"to {out} ({args.format})")
+    for note in notes:
+        print(f"  {note}")
+    return 0
+
+
+def cmd_content_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    """Per skill, what mastery learning needs and is missing (offline)."""
+    from tutor.authoring.coverage import course_coverage, report_lines
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: the course does not validate; run `tutor content validate {path}`\n{exc}", file=sys.stderr)
+        return 2
+    coverage = course_coverage(course)
+    for line in report_lines(course, coverage):
+        print(line)
+    return 0 if all(c.complete for c in coverage) else 1
+
+
+def cmd_content_draft(args: argparse.Namespace, settings: Settings) -> int:
+    """Draft items (and passages) for a skill with Claude, grounded in its sources; saved as a pending draft."""
+    from tutor.authoring.drafting import DraftingError, draft_skill
+    from tutor.course.loader import load_course
+    from tutor.course.problems import ContentError
+
+    if settings.offline:
+        print("drafting needs Claude: set ANTHROPIC_API_KEY. Offline, `tutor content coverage --course "
+              f"{args.course}` lists what each skill is missing.", file=sys.stderr)
+        return 2
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        course = load_course(path)
+    except ContentError as exc:
+        print(f"{path}: the course does not validate; run `tutor content validate {path}`\n{exc}", file=sys.stderr)
+        return 2
+    if args.skill not in {s.id for s in course.skills}:
+        print(f"no skill {args.skill!r} in {course.id}; use one of: {', '.join(s.id for s in course.skills)}",
+              file=sys.stderr)
+        return 2
+    try:
+        result = draft_skill(settings, course, path, args.skill, n_items=args.items, want_passages=args.passages)
+    except DraftingError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for reason in result.rejected:
+        print(f"  rejected {reason}")
+    if result.draft is None:
+        print("nothing usable was drafted")
+        return 1
+    d = result.draft
+    print(f"draft {d.id}: {len(d.items)} item(s), {len(d.passages)} passage(s) for {d.skill}, pending approval "
+          f"(`tutor content drafts show {d.id} --course {course.id}`)")
+    return 0
+
+
+def cmd_content_drafts(args: argparse.Namespace, settings: Settings) -> int:
+    """List, show, approve or reject drafts."""
+    from tutor.authoring import drafts
+
+    path = _course_dir(args.course, settings)
+    if path is None:
+        return 2
+    try:
+        if args.action == "list":
+            found = drafts.list_drafts(path, None if args.all else "pending")
+            if not found:
+                print(f"no {'' if args.all else 'pending '}drafts in {drafts.drafts_dir(path)}")
+            for d in found:
+                print(f"{d.id}  {d.status:<8} {d.origin:<6} {d.skill}: {len(d.items)} item(s), "
+                      f"{len(d.passages)} passage(s)")
+            return 0
+        if not args.id:
+            print(f"give the draft id: tutor content drafts {args.action} ID --course {args.course}", file=sys.stderr)
+            return 2
+        if args.action == "show":
+            d = drafts.load(path, args.id)
+            print(f"draft {d.id} ({d.status}, {d.origin}) for skill {d.skill}, created {d.created}")
+            if d.note:
+                print(f"note: {d.note}")
+            if d.sources:
+                print("grounded in: " + "; ".join(d.sources))
+            for i, item in enumerate(d.items, 1):
+                for problem in drafts.item_problems(item):
+                    print(f"  item {i} cannot be approved yet: {problem}")
+            print(drafts.editable_text(d))
+            return 0
+        if args.action == "approve":
+            problems = drafts.approve(path, args.id)
+            if problems:
+                print(f"draft {args.id} not approved; nothing changed:")
+                for problem in problems:
+                    print(f"  {problem}")
+                return 1
+            print(f"approved {args.id}: added to {args.course} (run `tutor content load` to index new passages)")
+            return 0
+        drafts.reject(path, args.id)
+        print(f"rejected {args.id}")
+        return 0
+    except drafts.DraftError as exc:
+        print(exc, file=sys.stderr)
+        return 2
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,6 +381,34 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--all", action="store_true", help="empty the whole passage store")
     remove.set_defaults(func=cmd_content_remove)
 
+    imp = content_commands.add_parser("import", help="import item banks: GIFT, Moodle XML, QTI 2.1, Canvas QTI 1.2")
+    imp.add_argument("files", nargs="+", help="bank files (.gift/.txt, .xml, or a QTI/Canvas .zip)")
+    imp.add_argument("--course", required=True, help="course id (a folder under the content dir)")
+    imp.add_argument("--skill", help="put every question under this skill (default: from categories/sections)")
+    imp.set_defaults(func=cmd_content_import)
+    exp = content_commands.add_parser("export", help="export the item bank as QTI 2.1 (zip) or Moodle XML")
+    exp.add_argument("out", help="file to write")
+    exp.add_argument("--course", required=True, help="course id")
+    exp.add_argument("--format", required=True, choices=["qti", "moodle-xml"])
+    exp.set_defaults(func=cmd_content_export)
+
+    cov = content_commands.add_parser("coverage", help="per skill, what mastery learning needs and is missing")
+    cov.add_argument("--course", required=True, help="course id")
+    cov.set_defaults(func=cmd_content_coverage)
+
+    drf = content_commands.add_parser("draft", help="draft items and passages for a skill with Claude (needs a key)")
+    drf.add_argument("--course", required=True, help="course id")
+    drf.add_argument("--skill", required=True, help="skill id")
+    drf.add_argument("--items", type=int, default=4, help="how many items to draft (default 4)")
+    drf.add_argument("--passages", action="store_true", help="also draft passages in styles the skill lacks")
+    drf.set_defaults(func=cmd_content_draft)
+    drs = content_commands.add_parser("drafts", help="list, show, approve or reject drafts")
+    drs.add_argument("action", choices=["list", "show", "approve", "reject"])
+    drs.add_argument("id", nargs="?", help="draft id (for show, approve, reject)")
+    drs.add_argument("--course", required=True, help="course id")
+    drs.add_argument("--all", action="store_true", help="list approved and rejected drafts too")
+    drs.set_defaults(func=cmd_content_drafts)
+
     chat = commands.add_parser("chat", help="learn in the terminal (reads one message per line when piped)")
     chat.add_argument("--course", required=True, help="course id, e.g. fractions")
     chat.add_argument("--learner", required=True, help="your learner name; the same name resumes your session")
@@ -219,13 +419,55 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--forgets", action="store_true", help="also fit a forgetting rate")
     cal.add_argument("--json", help="also write the fitted parameters to this JSON file")
     cal.set_defaults(func=cmd_calibrate)
+
+    from tutor.auth import cli as users_cli
+
+    users_cli.register(commands)
+
+    from tutor import org_cli
+
+    org_cli.register(commands)
+
+    from tutor.records import export as records_export
+
+    records_export.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    code: int = args.func(args, settings)
+    try:
+        settings = load_settings()
+    except SetupError as exc:
+        print(f"tutor: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args, settings)
+    except setup_errors() as exc:  # bad settings, stores, databases, courses: one line, not a traceback
+        print(f"tutor {args.command}: {setup_message(exc, settings)}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "users":
+        from tutor.auth.cli import USER_ERRORS
+
+        try:
+            code: int = args.func(args, settings)
+        except USER_ERRORS as exc:
+            print(f"tutor users {args.users_command}: {exc}", file=sys.stderr)
+            return 2
+        return code
+    if args.command == "groups":
+        from tutor.org_cli import ORG_ERRORS
+
+        try:
+            code = args.func(args, settings)
+        except ORG_ERRORS as exc:
+            print(f"tutor groups {args.groups_command}: {exc}", file=sys.stderr)
+            return 2
+        return code
+    code = args.func(args, settings)
     return code
 
 

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from tutor.course import expr
 from tutor.course.models import Item, MultipleChoiceItem, NumericItem, ShortTextItem
-from tutor.course.templates import ItemInstance
+from tutor.course.templates import ItemInstance, show
 
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _MIXED = re.compile(r"^(-?)(\d+)\s+(\d+)\s*/\s*(\d+)$")
@@ -156,14 +157,115 @@ def _strip_units(item: NumericItem, answer: str) -> tuple[str, bool]:
     return s, not has_letters
 
 
+_TERM = re.compile(r"(?:(\d+)\s+)?(\d+|\?)\s*/\s*(\d+|\?)")
+_NUMBER_WORDS = {w: i for i, w in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))}
+_PART_NAMES = ("whole number", "numerator", "denominator")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The blank of a missing-number prompt ("9/12 = 3/?"): the fraction with the blank, as (whole, numerator,
+    denominator) with None for "?", and which part is asked."""
+
+    parts: tuple[int | None, int | None, int | None]
+    asked: int
+    """Index into `parts` of the blank: 0 whole number, 1 numerator, 2 denominator."""
+    has_whole: bool
+
+    @property
+    def part_name(self) -> str:
+        return _PART_NAMES[self.asked]
+
+    def filled(self, key: Fraction) -> tuple[int | None, int | None, int | None] | None:
+        """The fraction with the key written into the blank; None when the key is not a whole number."""
+        if key.denominator != 1:
+            return None
+        parts = list(self.parts)
+        parts[self.asked] = int(key)
+        return (parts[0], parts[1], parts[2])
+
+    def show(self, key: Fraction) -> str:
+        filled = self.filled(key)
+        if filled is None:
+            return ""
+        whole, num, den = filled
+        return f"{whole} {num}/{den}" if self.has_whole else f"{num}/{den}"
+
+
+def find_gap(prompt: str) -> Gap | None:
+    """The one fraction of a prompt written with a "?" in it (the missing number asked for), or None."""
+    gaps = []
+    for m in _TERM.finditer(prompt):
+        raw = m.groups()
+        if "?" not in raw or raw.count("?") > 1:
+            continue
+        parts = tuple(None if g in ("?", None) else int(g) for g in raw)
+        gaps.append(Gap((parts[0], parts[1], parts[2]), raw.index("?"), raw[0] is not None))
+    return gaps[0] if len(gaps) == 1 else None
+
+
+def _strip_prompt_words(text: str, prompt: str) -> str:
+    """Drop words after a number that only repeat the question's own words ("12 pupils", "3/8 of a cup")."""
+    m = re.match(r"^(.*?[\d?])\s+([A-Za-z][A-Za-z\s]*)$", text)
+    if m is None:
+        return text
+    prompt_words = set(normalise_text(prompt).split())
+    words = normalise_text(m.group(2)).split()
+    if all(w in prompt_words or w.rstrip("s") in prompt_words for w in words):
+        return m.group(1)
+    return text
+
+
+def _read_number(text: str) -> Number | None:
+    """A number as learners write it, also a number word up to twenty and a trailing full stop."""
+    s = text.strip()
+    word = normalise_text(s)
+    if word in _NUMBER_WORDS:
+        return Number(Fraction(_NUMBER_WORDS[word]))
+    return parse_number(s) or (parse_number(s.rstrip(" .!")) if s.endswith((".", "!")) else None)
+
+
+def _side_value(side: str) -> Fraction | None:
+    """The value of one side of an equation the learner typed: a number or a small sum (3/9 + 4/9)."""
+    if (n := _read_number(side)) is not None:
+        return n.value
+    source = side.replace("\u00d7", "*").replace("\u00f7", "/").replace("\u2212", "-")
+    if not re.fullmatch(r"[\d\s/*+\-().]+", source):
+        return None
+    try:
+        value = expr.evaluate(source, {})
+    except expr.ExpressionError:
+        return None
+    return None if isinstance(value, bool) else value
+
+
 def grade_numeric(item: NumericItem, answer: str, instance: ItemInstance | None = None) -> Grade:
+    """Grade a numeric answer. Besides the number itself, learners may write the whole equation
+    ("9/12 = 3/4"), or, for a missing-number item ("9/12 = 3/?"), the completed fraction ("3/4")."""
+    prompt = instance.prompt if instance is not None else item.prompt
     text, unit_ok = _strip_units(item, answer)
-    given = parse_number(text)
+    if not item.units:
+        text = _strip_prompt_words(text, prompt)
+    gap = find_gap(prompt)
+    key = expected_number(item, instance)
+    sides = [s.strip() for s in text.split("=")] if "=" in text else [text]
+    if len(sides) > 1:
+        values = [_side_value(s) for s in sides if s]
+        if any(v is None for v in values) or len(values) != len(sides):
+            return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None, understood=False)
+        if len(set(values)) > 1:
+            return Grade(False, "Not quite: the two sides of your equation are not equal.", item.misconception)
+    if gap is not None and (filled := gap.filled(key.value)) is not None:
+        written = [n for n in map(_read_number, sides) if n is not None and n.denominator is not None]
+        if written:
+            return _gap_grade(item, gap, written, key.value, filled)
+    given = _read_number(sides[-1])
     if given is None:
         if not unit_ok:
             return Grade(False, f"Give the answer in {item.units}.", None, understood=False)
         return Grade(False, "Please answer with a number, like 3, 0.5, 3/4 or 1 1/2.", None, understood=False)
-    key = expected_number(item, instance)
     if key.numerator is not None and key.denominator is not None and not item.allow_equivalent:
         same = given.value == key.value and (given.numerator, given.denominator, given.whole) == (
             key.numerator, key.denominator, key.whole)
@@ -180,15 +282,31 @@ def grade_numeric(item: NumericItem, answer: str, instance: ItemInstance | None 
     return _numeric(close and unit_ok, item, given)
 
 
+def _gap_grade(item: NumericItem, gap: Gap, written: list[Number], key: Fraction,
+               filled: tuple[int | None, int | None, int | None]) -> Grade:
+    """A missing-number item answered with whole fractions (one, or the sides of an equation): right when one
+    of them is the prompt's fraction with the right number in the blank."""
+    for given in written:
+        if (given.whole if gap.has_whole else None, given.numerator, given.denominator) == filled and (
+                gap.has_whole or given.whole is None):
+            return Grade(True, f"Correct: the missing {gap.part_name} is {show(key)} ({gap.show(key)}).")
+    return Grade(False, f"Not quite. The question asks for the missing {gap.part_name}: the number that goes "
+                        "in place of the ?.", item.misconception)
+
+
 def _numeric(correct: bool, item: NumericItem, given: Number) -> Grade:
     if correct:
         return Grade(True, "Correct.")
     return Grade(False, "Not quite.", item.misconception)
 
 
+_ARTICLE = re.compile(r"^(the|a|an) ", re.IGNORECASE)
+
+
 def grade_short_text(item: ShortTextItem, answer: str) -> Grade:
-    given = normalise_text(answer, case_sensitive=item.case_sensitive)
-    accepted = {normalise_text(a, case_sensitive=item.case_sensitive) for a in item.accepted}
+    """Exact match after normalising, ignoring a leading article ("the bcc field" = "bcc field")."""
+    given = _ARTICLE.sub("", normalise_text(answer, case_sensitive=item.case_sensitive))
+    accepted = {_ARTICLE.sub("", normalise_text(a, case_sensitive=item.case_sensitive)) for a in item.accepted}
     ok = given in accepted
     if not ok and item.pattern:
         flags = 0 if item.case_sensitive else re.IGNORECASE

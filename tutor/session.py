@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,22 +26,24 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
+from tutor import xapi
 from tutor.checkpoints import open_checkpointer
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.models import Course
 from tutor.course.templates import instantiate
+from tutor.course.version import course_version, model_version
 from tutor.graph import nodes
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, Message, PassageSource, TutorState
-from tutor.llm import build_provider
+from tutor.llm import build_provider, day_start, fallback_notice, spending_limited
 from tutor.llm.base import Provider
 from tutor.records import QuestionRow, Records, Usage
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,63}$")
+_LEARNER_ID = re.compile(r"^[^\W_][\w .@-]{0,63}$")
 RECURSION_LIMIT = 60
 MAX_MESSAGE = 4000
 
@@ -54,11 +57,15 @@ class LearnerIdError(ValueError):
 
 
 def normalise_learner_id(raw: str) -> str:
-    """A learner id: 1-64 letters, digits, spaces, `_ . @ -`, case-insensitive (stored lower-case)."""
-    value = " ".join(raw.split()).lower()
+    """A learner id: an account's internal id, or a name of 1-64 letters (any script), digits, spaces, `_ . @ -`.
+
+    Case-insensitive (stored case-folded, NFKC-normalised), so "José" and "李雷" are learner ids too.
+    """
+    value = " ".join(unicodedata.normalize("NFKC", raw).split()).casefold()
     if not _LEARNER_ID.match(value):
         raise LearnerIdError(
-            "A learner name must be 1-64 characters: letters, digits, spaces, '_', '.', '@' or '-'."
+            "A learner name must be 1-64 characters: letters (any script), digits, spaces, '_', '.', '@' or '-', "
+            "starting with a letter or digit."
         )
     return value
 
@@ -107,8 +114,14 @@ class Tutor:
         self.clock = clock
         self._provider_factory = provider_factory or (lambda on_fallback: build_provider(settings,
                                                                                          on_fallback=on_fallback))
-        loaded = courses if courses is not None else [load_course(p) for p in discover_courses(settings.content_dir)]
-        self.courses: dict[str, Course] = {c.id: c for c in loaded}
+        if courses is None:
+            folders = discover_courses(settings.content_dir)
+            courses = [load_course(p) for p in folders]
+            self.course_versions = {c.id: course_version(p) for c, p in zip(courses, folders, strict=True)}
+        else:
+            self.course_versions = {c.id: model_version(c) for c in courses}
+        self.courses: dict[str, Course] = {c.id: c for c in courses}
+        self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions, clock=clock)
         self._checkpoints = open_checkpointer(settings, self.records)
         self.checkpointer = self._checkpoints.saver
         self.graph = compile_graph(self.checkpointer)
@@ -127,6 +140,8 @@ class Tutor:
         return {"configurable": {"thread_id": f"{learner_id}:{course_id}"}, "recursion_limit": RECURSION_LIMIT}
 
     def _context(self, learner_id: str, course_id: str) -> Context:
+        told: set[str] = set()  # each notice once per turn
+
         def on_fallback(method: str, exc: Exception) -> None:
             reason = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("LLM call %s failed for %s; answered offline (%s)", method, course_id, reason)
@@ -134,16 +149,25 @@ class Tutor:
                 learner_id=learner_id, course_id=course_id, purpose=method, provider="fallback",
                 model="offline", fallback_reason=reason, created_at=self.clock(),
             ))
+            text = fallback_notice(exc)
+            if text is None or text in told:
+                return
+            told.add(text)
             with contextlib.suppress(RuntimeError):  # outside a graph run there is no stream to tell
-                get_stream_writer()({"type": "notice", "text": "The language model did not answer; "
-                                     "this reply comes from the offline tutor."})
+                get_stream_writer()({"type": "notice", "text": text})
 
+        provider = spending_limited(
+            self._provider_factory(on_fallback), limit=self.settings.daily_token_budget, who=learner_id,
+            spent=lambda: self.records.tokens_spent(learner_id, since=day_start(self.clock())),
+        )
         return Context(
             course=self.course(course_id),
-            provider=self._provider_factory(on_fallback),
+            provider=provider,
             store=self.store,
             records=self.records,
             clock=self.clock,
+            max_remediations=self.settings.max_remediations,
+            course_version=self.course_versions.get(course_id, ""),
         )
 
     def _run(self, learner_id: str, course_id: str, payload: Any) -> Iterator[dict[str, Any]]:
@@ -176,7 +200,9 @@ class Tutor:
         pending_id = (values.get("pending") or {}).get("question_id")
         if open_question is not None and waiting and pending_id == open_question.question_id:
             return
-        if open_question is None and values.get("complete"):
+        if open_question is None and values.get("complete") and waiting:
+            # a finished course: look for a review that has fallen due since (silent when none)
+            yield from self._run(learner_id, course_id, Command(resume=""))
             return
         has_history = open_question is not None or bool(self.records.questions(course_id, learner_id))
         if not has_history:
@@ -237,13 +263,14 @@ class Tutor:
             yield from self._ensure(learner_id, course_id)
 
     def send(
-        self, learner_id: str, course_id: str, text: str, question_id: str | None = None
+        self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False
     ) -> Iterator[dict[str, Any]]:
         """Deliver a learner message to the open question and stream the tutor's reply.
 
         `question_id` is the question the learner's page showed (front ends always send it). An answer to a
         question no longer open is refused and the open question shown again, unless it is the very answer
-        already recorded for it (a retry), which gets its original feedback.
+        already recorded for it (a retry), which gets its original feedback. `answer=True` (the page's answer
+        box) means the text is an answer even if it reads like a question.
         """
         learner_id = normalise_learner_id(learner_id)
         self.course(course_id)
@@ -260,7 +287,8 @@ class Tutor:
                 return
             if started and question_id is None:
                 return  # the session was (re)started: the learner answers what they now see
-            yield from self._run(learner_id, course_id, Command(resume=text))
+            resume: str | dict[str, Any] = {"text": text, "answer": True} if answer else text
+            yield from self._run(learner_id, course_id, Command(resume=resume))
 
     def _answer_elsewhere(
         self, question_id: str, text: str, pending: dict[str, Any], *, shown: bool
@@ -296,5 +324,7 @@ class Tutor:
         )
 
     def close(self) -> None:
+        if self._xapi is not None:
+            self._xapi.stop()
         self._checkpoints.close()
         self.records.close()

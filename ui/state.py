@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from tutor.errors import SetupError, load_settings, setup_errors, setup_message
 from tutor.session import Tutor
 from tutor.settings import Settings
 
@@ -33,8 +34,15 @@ def build_tutor(settings: Settings) -> Tutor:
 
 @st.cache_resource(show_spinner="Loading the tutor and the course material…")
 def get_tutor() -> Tutor:
-    """One Tutor per process, shared by every browser session (it holds no per-learner state itself)."""
-    return build_tutor(Settings())
+    """One Tutor per process, shared by every browser session (it holds no per-learner state itself).
+
+    Raises SetupError with the one line to show when it cannot start (bad settings, a store that cannot be
+    opened, a corrupted database or Chroma folder, a broken course); nothing is cached then."""
+    settings = load_settings()
+    try:
+        return build_tutor(settings)
+    except setup_errors() as exc:
+        raise SetupError(setup_message(exc, settings)) from exc
 
 
 @dataclass

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.state
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Account, Accounts, Role
 from tutor.course.loader import load_course
 from tutor.course.models import Course, Item
 from tutor.settings import Settings
@@ -106,12 +107,46 @@ def session_values(at: AppTest) -> str:
     return "\n".join(f"{key}={at.session_state[key]!r}" for key in at.session_state)
 
 
-def sign_in(at: AppTest, name: str, course: str | None = None) -> AppTest:
+PASSWORD = "a password for the page tests"
+
+
+def account(name: str, role: Role = Role.LEARNER) -> Account:
+    """The account named `name` in this test's database (added with PASSWORD and `role` if missing)."""
+    accounts = Accounts(Settings().resolved_database_url)
+    try:
+        return accounts.find(name) or accounts.add(name, PASSWORD, role)
+    finally:
+        accounts.close()
+
+
+def key(name: str) -> str:
+    """The learner id the tutor is called with for the account `name`: its records key."""
+    return account(name).learner_key
+
+
+def sign_in_only(at: AppTest, name: str, role: Role = Role.LEARNER, password: str = PASSWORD) -> AppTest:
+    """Sign in on the sign-in page (the account is created first if missing)."""
+    account(name, role)
     at.run()
     at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
+
+
+def sign_in(at: AppTest, name: str, course: str | None = None, role: Role = Role.LEARNER) -> AppTest:
+    """Sign in, then pick the course (default: the first) on the Learn page and start."""
+    at = sign_in_only(at, name, role)
     if course is not None:
         at.selectbox(key="sign_in_course").select(course)
     next(b for b in at.button if b.label == "Start learning").click()
+    return at.run()
+
+
+def open_page(page: str, name: str, role: Role) -> AppTest:
+    """A fresh browser session signed in as `name` (with `role`) on `page` (e.g. "pages/content.py")."""
+    at = sign_in_only(new_app(), name, role)
+    at.switch_page(page)
     return at.run()
 
 

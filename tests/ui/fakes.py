@@ -1,6 +1,7 @@
 """A scripted stand-in for tutor.session.Tutor, for page tests that need exact control of what is shown.
 
-It has the Tutor's public surface (courses, offline, provider_name, settings, store, records, start, send, view)
+It has the Tutor's public surface (courses, offline, provider_name, settings, store, records, start, send, view);
+`view` returns the real `SessionView`, so a page test breaks when the view it renders changes.
 and keeps one transcript per learner and course, like the real one. Items are real items of the course, shown
 through their public payload only; `send` grades multiple-choice answers against the real key.
 """
@@ -9,38 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from tutor.course.models import Course, Item, MultipleChoiceItem, NumericItem
+from tutor.course.version import model_version
+from tutor.graph.progress import SkillView
 from tutor.records import Records
+from tutor.session import SessionView
 from tutor.settings import Settings
-
-
-@dataclass(frozen=True)
-class FakeSkillView:
-    id: str
-    title: str
-    status: str
-    p_known: float
-    prerequisites: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FakeView:
-    learner_id: str
-    course: Course
-    messages: list[dict[str, Any]]
-    pending: dict[str, Any] | None
-    skill_id: str | None
-    decision: dict[str, Any] | None
-    skill_map: list[FakeSkillView]
-    complete: bool
-    started: bool
-    provider: str
-
-    @property
-    def mastered_share(self) -> float:
-        return sum(s.status in ("mastered", "review_due") for s in self.skill_map) / max(1, len(self.skill_map))
 
 
 def public(item: Item) -> dict[str, Any]:
@@ -72,6 +50,7 @@ class FakeTutor:
         self.offline = offline
         self.provider_name = "offline" if offline else "anthropic:claude-test"
         self.records = Records(settings.resolved_database_url)
+        self.course_versions = {course.id: model_version(course)}
         self.store: object = object()
         self.items = items
         self.sessions: dict[tuple[str, str], _Session] = {}
@@ -79,6 +58,12 @@ class FakeTutor:
         self.starts = 0
 
     # ------------------------------------------------------------ the Tutor API
+
+    def course(self, course_id: str) -> Course:
+        return self.courses[course_id]
+
+    def clock(self) -> datetime:
+        return datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
     def start(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
         if (learner_id, course_id) in self.sessions:
@@ -94,7 +79,7 @@ class FakeTutor:
         yield from self._ask(session)
 
     def send(
-        self, learner_id: str, course_id: str, text: str, question_id: str | None = None
+        self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False
     ) -> Iterator[dict[str, Any]]:
         self.sent.append((learner_id, course_id, text))
         session = self.sessions[(learner_id, course_id)]
@@ -111,16 +96,15 @@ class FakeTutor:
                             "reasons": ["2 more correct answers on new questions."]}
         yield from self._ask(session)
 
-    def view(self, learner_id: str, course_id: str) -> FakeView:
+    def view(self, learner_id: str, course_id: str) -> SessionView:
         course = self.courses[course_id]
         session = self.sessions.get((learner_id, course_id))
         skills = [
-            FakeSkillView(s.id, s.title, "in_progress" if i == 0 and session else ("available" if i == 0 else
-                                                                                    "locked"),
-                          0.4 if i == 0 and session and session.decision else 0.2, tuple(s.prerequisites))
+            SkillView(s.id, s.title, "in_progress" if i == 0 and session else ("available" if i == 0 else "locked"),
+                      0.4 if i == 0 and session and session.decision else 0.2, tuple(s.prerequisites))
             for i, s in enumerate(course.skills)
         ]
-        return FakeView(
+        return SessionView(
             learner_id=learner_id,
             course=course,
             messages=list(session.messages) if session else [],

@@ -11,26 +11,27 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
 from tests.support.ledger import log_answer
-from tests.ui.conftest import CONTENT, click, new_app, use_fake
+from tests.ui.conftest import CONTENT, click, key, open_page, use_fake
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Role
 from tutor.course.loader import load_course
 from tutor.settings import Settings
 
 
 def content_page() -> AppTest:
-    at = new_app()
-    at.switch_page("pages/content.py")
-    return at.run()
+    return open_page("pages/content.py", "ana", Role.AUTHOR)
 
 
 def test_a_broken_course_lists_every_problem_with_file_line_and_fix(fake: FakeTutor, mini_course_copy: Path) -> None:
+    fake.settings = fake.settings.model_copy(update={"content_dir": mini_course_copy.parent})
     course_yaml = mini_course_copy / "course.yaml"
     course_yaml.write_text(course_yaml.read_text().replace("prerequisites: [halves]\n    mastery",
                                                            "prerequisites: [nope]\n    mastery"))
     (mini_course_copy / "items" / "words.yaml").unlink()
+    fake.settings = fake.settings.model_copy(update={"content_dir": mini_course_copy.parent})
     at = content_page()
     at.selectbox(key="validate_choice").select("Another folder…").run()
-    at.text_input(key="validate_path").input(str(mini_course_copy)).run()
+    at.text_input(key="validate_path").input("mini-course").run()
     at = click(at, "Validate")
     assert not at.exception
     assert at.error and "problem(s)" in at.error[0].value
@@ -53,11 +54,47 @@ def test_a_sample_course_validates_cleanly(fake: FakeTutor) -> None:
 
 
 def test_a_folder_that_is_not_a_course_says_what_to_give(fake: FakeTutor, tmp_path: Path) -> None:
+    fake.settings = fake.settings.model_copy(update={"content_dir": tmp_path})
     at = content_page()
     at.selectbox(key="validate_choice").select("Another folder…").run()
-    at.text_input(key="validate_path").input(str(tmp_path / "nowhere")).run()
+    at.text_input(key="validate_path").input("nowhere").run()
     at = click(at, "Validate")
     assert "give the path of a course folder" in at.table[0].value["How to fix"].iloc[0]
+
+
+@pytest.mark.parametrize("where", ["outside", "link"])
+def test_the_page_only_reaches_folders_inside_the_content_folder(
+    where: str, fake: FakeTutor, mini_course_copy: Path, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    fake.settings = fake.settings.model_copy(update={"content_dir": content})
+    path = mini_course_copy if where == "outside" else content / "linked"
+    if where == "link":
+        path.symlink_to(mini_course_copy)
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(str(path)).run()
+    at = click(at, "Validate")
+    assert not at.exception and not at.table and not at.success
+    expected = f"is a link to {mini_course_copy}, outside {content}" if where == "link" else f"is outside {content}"
+    assert [e.value for e in at.error] == [
+        f"{path} {expected}: this page only reaches course folders inside the content folder."
+    ]
+
+
+@pytest.mark.parametrize("path", ["/etc", "..", "../../tmp", "escape"])
+def test_the_validator_is_confined_to_the_content_folder(fake: FakeTutor, tmp_path: Path, path: str) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "escape").symlink_to(tmp_path)  # a link inside that points outside
+    fake.settings = fake.settings.model_copy(update={"content_dir": content})
+    at = content_page()
+    at.selectbox(key="validate_choice").select("Another folder…").run()
+    at.text_input(key="validate_path").input(path).run()
+    at = click(at, "Validate")
+    assert not at.exception and not at.table
+    assert "this page only reaches course folders inside the content folder" in at.error[0].value
 
 
 def test_item_analysis_flags_items_that_look_broken(fake: FakeTutor) -> None:
@@ -105,3 +142,32 @@ def test_upload_adds_material_to_the_store_and_the_listing_shows_it(
     listing = next(d.value for d in at.dataframe if "Origin" in d.value.columns)
     assert listing.set_index("Source").loc["quarters.md", "Origin"] == "added"
     assert "halves" in listing.set_index("Source").loc["quarters.md", "Skills"]
+
+
+def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `large_upload_mb` the files go to the data folder and `tutor content add` runs as a job (real Chroma
+    in the job's process); the page shows the job, and the app's store then lists the new source."""
+    import ui.jobs
+    from tutor.retrieval import ingest_course, open_store
+
+    mini = load_course(MINI_COURSE)
+    tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
+    tutor.settings = settings.model_copy(update={"large_upload_mb": 0.00001, "content_dir": MINI_COURSE.parent})
+    store = open_store(settings)
+    ingest_course(store, MINI_COURSE)
+    tutor.store = store
+    at = content_page()
+    notes = b"# Thirds\n\nA third is one of three equal parts of the whole; three thirds make one whole.\n"
+    at.file_uploader[0].set_value([("thirds.md", notes, "text/markdown")])
+    at.multiselect(key="upload_skills_mini").set_value(["halves"])
+    at = click(at.run(), "Add to course")
+    assert not at.exception
+    assert any("queued for adding to the course" in i.value for i in at.info)
+    queue = ui.jobs.get_queue()
+    job = queue.jobs()[0]
+    assert job.kind == "ingest" and job.owner == key("ana")
+    ended = queue.wait(job.id, timeout=300)
+    assert ended.status == "done", ended.log_path.read_text()
+    assert "thirds.md" in {s.source for s in store.list_sources("mini")}
+    at = at.run()
+    assert any("**Add 1 file(s) to mini** · done" in m.value for m in at.markdown)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.conftest import all_text, click, new_app, session_values, sign_in, use_fake
+from tests.ui.conftest import PASSWORD, all_text, click, key, new_app, session_values, sign_in, sign_in_only, use_fake
 from tests.ui.fakes import FakeTutor, item_of_kind
 from tutor.course.models import Course, FreeResponseItem, MultipleChoiceItem, NumericItem, ShortTextItem
 from tutor.settings import Settings
@@ -13,39 +13,64 @@ from ui.app import OFFLINE_BANNER
 
 
 def test_offline_banner_is_shown_when_the_tutor_runs_offline(fake: FakeTutor) -> None:
-    at = new_app().run()
+    at = sign_in_only(new_app(), "alice")
     assert not at.exception
     assert [i.value for i in at.info] == [OFFLINE_BANNER]
 
 
 def test_no_offline_banner_with_claude(settings: Settings, fractions: Course, monkeypatch: pytest.MonkeyPatch) -> None:
     use_fake(monkeypatch, FakeTutor(settings, fractions, [fractions.item("meaning-a1")], offline=False))
-    at = new_app().run()
+    at = sign_in_only(new_app(), "alice")
     assert not at.exception
     assert OFFLINE_BANNER not in [i.value for i in at.info]
 
 
-@pytest.mark.parametrize("name", ["", "   ", "!!!", "a" * 70, "robert'); drop table"])
-def test_sign_in_rejects_unusable_names(fake: FakeTutor, name: str) -> None:
-    at = sign_in(new_app(), name)
+def test_an_anonymous_visitor_sees_only_sign_in(fake: FakeTutor) -> None:
+    at = new_app().run()
     assert not at.exception
-    assert at.error and "learner name must be" in at.error[0].value
-    assert "learner_id" not in at.session_state
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert at.text_input(key="sign_in_password").proto.type == at.text_input(key="sign_in_password").proto.PASSWORD
+    assert not at.info and fake.starts == 0
+    assert "Start learning" not in all_text(at)
+
+
+@pytest.mark.parametrize(("name", "password"), [("alice", "wrong password"), ("nobody", PASSWORD), ("", ""),
+                                                ("robert'); drop table", "x")])
+def test_a_wrong_name_or_password_is_refused(fake: FakeTutor, name: str, password: str) -> None:
+    from tests.ui.conftest import account
+
+    account("alice")
+    at = new_app().run()
+    at.text_input(key="sign_in_name").input(name)
+    at.text_input(key="sign_in_password").input(password)
+    at = next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception
+    assert at.error and at.error[0].value == "Wrong sign-in name or password."
+    assert "auth_token" not in at.session_state
     assert fake.starts == 0
 
 
+def test_names_in_any_script_sign_in_and_are_shown(fake: FakeTutor) -> None:
+    at = sign_in_only(new_app(), "李雷")
+    assert "Signed in as **李雷** (learner)" in [m.value for m in at.sidebar.markdown]
+    at = sign_in(new_app(), "李雷")
+    assert not at.exception and fake.starts == 1
+    assert set(fake.sessions) == {(key("李雷"), "fractions")}
+
+
 def test_sign_in_starts_the_course_with_a_streamed_explanation_and_its_sources(fake: FakeTutor) -> None:
-    at = sign_in(new_app(), "  Alice  ")
+    at = sign_in(new_app(), "Alice")
     assert not at.exception
-    assert at.session_state["learner_id"] == "alice"
     assert fake.starts == 1
+    assert set(fake.sessions) == {(key("alice"), "fractions")}
     page = all_text(at)
     assert "A **fraction** names equal parts of one whole." in page
     sources = [e for e in at.expander if e.label.startswith("Sources")]
     assert [e.label for e in sources] == ["Sources (1)"]
-    assert "A fraction names equal parts of one whole." in all_text_of(sources[0])
+    # the explanation quoted the passage whole: Sources names it instead of repeating it word for word
+    assert "A fraction names equal parts of one whole." not in all_text_of(sources[0])
+    assert "quoted in full above" in all_text_of(sources[0])
     assert "meaning.md" in all_text_of(sources[0])
-    assert "Signed in as **alice**" in [m.value for m in at.sidebar.markdown]
 
 
 def all_text_of(block: object) -> str:
@@ -95,7 +120,7 @@ def test_a_wrong_answer_is_sent_as_the_choice_text_and_feedback_shows_at_once(
     at.radio[0].set_value(1)  # "8/3", a distractor
     at = click(at, "Submit answer")
     assert not at.exception
-    assert fake.sent == [("alice", "fractions", "8/3")]
+    assert fake.sent == [(key("alice"), "fractions", "8/3")]
     assert [e.value for e in at.error] == ["Not quite."]  # an icon replaces the leading ❌
     # the learner's answer is in the transcript, and the next item is asked with a fresh, empty widget
     assert any(m.value == "8/3" for m in at.markdown)
@@ -160,15 +185,22 @@ def test_a_second_learner_never_sees_the_first_learners_history(fake: FakeTutor)
     bob = sign_in(new_app(), "bob")
     assert not bob.exception
     assert "my secret question about pizza" not in all_text(bob)
-    assert "alice" not in session_values(bob)
-    assert bob.session_state["learner_id"] == "bob"
+    assert key("alice") not in session_values(bob)
+    assert set(fake.sessions) == {(key("alice"), "fractions"), (key("bob"), "fractions")}
 
 
 def test_sign_out_forgets_the_learner_in_this_browser_only(fake: FakeTutor) -> None:
-    at = sign_in(new_app(), "alice")
+    other = sign_in_only(new_app(), "alice")
+    at = sign_in_only(new_app(), "alice")
+    assert "auth_token" in at.session_state
     at = click(at, "Sign out")
-    assert "learner_id" not in at.session_state
+    assert "auth_token" not in at.session_state
+    assert [e.value for e in at.error] == ["Not allowed: sign in first."]  # the page itself refuses to run
+    at.switch_page("app.py")
+    at = at.run()
     assert at.text_input(key="sign_in_name").value == ""
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "Start learning" in [b.label for b in other.run().button]  # the other browser is still signed in
 
 
 def answer_key_strings(item: MultipleChoiceItem | NumericItem | ShortTextItem | FreeResponseItem) -> list[str]:

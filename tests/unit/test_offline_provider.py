@@ -180,12 +180,13 @@ def test_partial_answer_fails_and_feedback_names_the_missed_points(offline: Offl
     grade, _ = offline.grade_free_response(item=BREACH, answer="I'd ask the supplier to delete it.")
     assert grade.points_met == [2] and not grade.correct
     assert BREACH.rubric[0].point in grade.feedback and BREACH.rubric[1].point in grade.feedback
-    assert "at least 2 of the 3" in grade.feedback
+    assert "1 of 3" in grade.feedback
 
 
 def test_answer_passing_with_one_point_missing_is_correct(offline: OfflineProvider) -> None:
     grade, _ = offline.grade_free_response(item=BREACH, answer="Reporting to the DPO; the 72-hour clock runs.")
-    assert grade.points_met == [0, 1] and grade.correct
+    assert grade.points_met == [0, 1]
+    assert grade.confidence is not None and grade.reasons  # the free-text grader's probability and why
     assert BREACH.rubric[2].point in grade.feedback
 
 
@@ -301,3 +302,19 @@ def test_hint_without_authored_hints_nudges_with_the_objective(offline: OfflineP
 def test_without_api_key_the_factory_gives_the_offline_provider() -> None:
     provider = build_provider(Settings(_env_file=None, anthropic_api_key=""))
     assert provider.name == "offline"
+
+
+@pytest.mark.parametrize(
+    ("answer", "met"),
+    [
+        ("It can wait until Monday: the privacy team doesn't need to hear about it.", []),
+        ("The DPO need not know and the 72 hours is not needed", []),
+        ("The DPO is never told; the email can't be recalled.", []),
+        ("The DPO does need to know at once; recall the email within 72 hours.", [0, 1, 2]),
+    ],
+)
+def test_a_keyword_denied_by_the_words_after_it_does_not_count(
+    offline: OfflineProvider, answer: str, met: list[int]
+) -> None:
+    grade, _ = offline.grade_free_response(item=BREACH, answer=answer)
+    assert grade.points_met == met

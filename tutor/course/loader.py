@@ -29,6 +29,7 @@ from tutor.course.models import (
     ShortTextItem,
     SourceSection,
 )
+from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError, Problem
 from tutor.course.sources import parse_markdown
 from tutor.course.templates import TemplateError, instantiate
@@ -56,8 +57,28 @@ def validate_course(path: Path) -> list[Problem]:
 
 
 def discover_courses(content_dir: Path) -> list[Path]:
-    """Course folders (those with a course.yaml) directly under `content_dir`, sorted."""
-    return sorted(p.parent for p in content_dir.glob("*/course.yaml"))
+    """Course folders (those with a course.yaml) directly under `content_dir`, sorted; a folder that is a link
+    out of `content_dir` is left out (`linked_out_courses` names them)."""
+    return sorted(p.parent for p in content_dir.glob("*/course.yaml") if _stays(p.parent, content_dir))
+
+
+def linked_out_courses(content_dir: Path) -> list[OutsideFolderError]:
+    """The course folders under `content_dir` that are links leading out of it (refused, never loaded)."""
+    refused: list[OutsideFolderError] = []
+    for path in sorted(p.parent for p in content_dir.glob("*/course.yaml")):
+        try:
+            inside(path, content_dir)
+        except OutsideFolderError as exc:
+            refused.append(exc)
+    return refused
+
+
+def _stays(path: Path, root: Path) -> bool:
+    try:
+        inside(path, root)
+    except OutsideFolderError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- reading files
@@ -85,6 +106,25 @@ def read_text(path: Path, shown: str, problems: list[Problem]) -> str | None:
             Problem(shown, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", "save the file as UTF-8", line)
         )
         return None
+
+
+def _files(root: Path, folder: str, pattern: str, problems: list[Problem]) -> list[Path]:
+    """`root/folder/pattern`, sorted, without the links that lead out of the course folder (each is a problem)."""
+    base = root / folder
+    candidates = [base, *sorted(base.glob(pattern))] if base.is_dir() else [base]
+    kept: list[Path] = []
+    for path in candidates:
+        try:
+            inside(path, root)
+        except OutsideFolderError as exc:
+            problems.append(Problem(_rel(path, root), f"{exc.reason}: links may not lead out of the course folder",
+                                    FIX))
+            if path == base:
+                return []
+            continue
+        if path != base:
+            kept.append(path)
+    return kept
 
 
 def _parse_yaml(text: str, shown: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
@@ -276,9 +316,19 @@ def _check_item(item: Item, shown: str, node: yaml.Node | None, index: int) -> l
                 re.compile(item.pattern)
             except re.error as exc:
                 add(f"pattern is not a valid regular expression: {exc}", "fix the pattern", "pattern")
-    elif isinstance(item, FreeResponseItem) and item.pass_points and item.pass_points > len(item.rubric):
-        add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
-            "lower pass_points or add rubric points", "pass_points")
+    elif isinstance(item, FreeResponseItem):
+        if item.pass_points and item.pass_points > len(item.rubric):
+            add(f"pass_points {item.pass_points} is more than the {len(item.rubric)} rubric points",
+                "lower pass_points or add rubric points", "pass_points")
+        seen: set[str] = set()
+        for number, example in enumerate(item.examples):
+            said = " ".join(example.answer.lower().split())
+            if said in seen:
+                add("two examples have the same answer", "remove one, or make them different", "examples", number)
+            seen.add(said)
+            if said == " ".join(item.reference.lower().split()) and not example.correct:
+                add("an example repeats the model answer but is marked wrong", "mark it correct: true or change it",
+                    "examples", number)
     return problems
 
 
@@ -321,7 +371,7 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
     items_by_skill: dict[str, list[Item]] = {}
     seen_ids: dict[str, str] = {}
     skill_ids = {s.id for s in course.skills} if course else set()
-    for path in sorted((root / "items").glob("*.y*ml")):
+    for path in _files(root, "items", "*.y*ml", problems):
         shown = _rel(path, root)
         text = read_text(path, shown, problems)
         if text is None:
@@ -351,7 +401,7 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
 
 def _load_sources(root: Path, skill_ids: set[str], problems: list[Problem]) -> list[SourceSection]:
     sections: list[SourceSection] = []
-    for path in sorted((root / "sources").glob("*")):
+    for path in _files(root, "sources", "*", problems):
         if path.suffix.lower() not in SOURCE_SUFFIXES:
             continue
         shown = _rel(path, root)
@@ -386,6 +436,10 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
         return None, [Problem(str(root), message, "give the path of a course folder (the one holding course.yaml)")]
     if not course_path.is_file():
         return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")]
+    try:
+        inside(course_path, root)
+    except OutsideFolderError as exc:
+        return None, [Problem(shown, f"{exc.reason}: links may not lead out of the course folder", FIX)]
     course: CourseFile | None = None
     node: yaml.Node | None = None
     text = read_text(course_path, shown, problems)
@@ -424,6 +478,7 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
             path=str(root.resolve()),
             mastery=course.mastery.apply(MasteryCriterion()),
             bkt=BKTParams().model_copy(update=course.bkt.model_dump(exclude_none=True)) if course.bkt else BKTParams(),
+            grading=course.grading,
             skills=tuple(course.skills),
             items={s.id: tuple(items.get(s.id, ())) for s in course.skills},
             sources=tuple(sources),

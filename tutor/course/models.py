@@ -73,6 +73,23 @@ class BKTOverride(Strict):
     forget: float | None = Field(None, ge=0, le=1)
 
 
+class GradingThresholds(Strict):
+    """Where the free-text grader's probability that an answer is correct becomes a verdict.
+
+    At or above `pass_at`: pass; at or below `fail_at`: fail; between: unsure, and the answer goes to a person.
+    Unset fields take the defaults chosen on training data (tutor/freetext_model.json).
+    """
+
+    pass_at: float | None = Field(None, gt=0, lt=1)
+    fail_at: float | None = Field(None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GradingThresholds:
+        if self.pass_at is not None and self.fail_at is not None and self.fail_at > self.pass_at:
+            raise ValueError(f"fail_at ({self.fail_at}) is above pass_at ({self.pass_at})")
+        return self
+
+
 class Skill(Strict):
     id: Id
     title: str = Field(min_length=1)
@@ -90,6 +107,7 @@ class CourseFile(Strict):
     description: str = ""
     mastery: MasteryOverride = MasteryOverride()
     bkt: BKTOverride | None = None
+    grading: GradingThresholds = GradingThresholds()
     skills: list[Skill] = Field(min_length=1)
 
 
@@ -177,11 +195,20 @@ class RubricPoint(Strict):
     )
 
 
+class Example(Strict):
+    """A labelled learner-style answer to a free-response item: the grader compares new answers with these."""
+
+    answer: str = Field(min_length=1)
+    correct: bool
+    note: str | None = Field(None, description="why it is right or wrong (for authors and reviewers)")
+
+
 class FreeResponseItem(ItemBase):
     kind: Literal["free_response"]
     reference: str = Field(min_length=1, description="a model answer")
     rubric: list[RubricPoint] = Field(min_length=1)
     pass_points: int | None = Field(None, ge=1, description="rubric points needed; default all but one")
+    examples: list[Example] = Field(default_factory=list, description="labelled answers, right and wrong")
 
 
 Item = Annotated[
@@ -234,6 +261,7 @@ class Course(BaseModel):
     path: str
     mastery: MasteryCriterion
     bkt: BKTParams
+    grading: GradingThresholds = GradingThresholds()
     skills: tuple[Skill, ...]
     items: dict[str, tuple[MultipleChoiceItem | NumericItem | ShortTextItem | FreeResponseItem, ...]]
     sources: tuple[SourceSection, ...]

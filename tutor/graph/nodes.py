@@ -13,14 +13,15 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from tutor.course.models import FreeResponseItem, Item, MultipleChoiceItem, NumericItem
+from tutor import freetext
+from tutor.course.models import Course, Example, FreeResponseItem, Item, MultipleChoiceItem, NumericItem
 from tutor.course.templates import ItemInstance, instantiate
 from tutor.grading import choice_index, grade_objective, parse_number
 from tutor.graph import progress as prog
 from tutor.graph.routing import classify
-from tutor.graph.state import Context, Message, TutorState
+from tutor.graph.state import Context, Message, PassageSource, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
-from tutor.mastery import gate, select
+from tutor.mastery import bkt, gate, select
 from tutor.records.entries import Decision, GradedAnswer, Grader, IssuedQuestion, RecordedAttempt
 from tutor.records.entries import Explanation as ShownExplanation
 from tutor.records.entries import Usage as UsageEntry
@@ -110,13 +111,21 @@ def _item_seed(state: TutorState, item_id: str) -> int:
 def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Choose what to work on: a step back to a prerequisite, a due review, or the next unmastered skill."""
     course = runtime.context.course
-    progress = prog.from_ledger(course, _history(runtime, state))
-    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock())
+    ledger = _history(runtime, state)
+    progress = prog.from_ledger(course, ledger)
+    choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
+                               step_back_after=runtime.context.max_remediations)
     if choice is None:
-        text = f"You have mastered every skill in {course.title}. Well done!"
+        done: Update = {"progress": progress, "complete": True, "pending": None, "skill_id": None}
+        if not state.get("complete"):
+            text = f"You have mastered every skill in {course.title}. Well done!"
+        elif state.get("inbox"):
+            text = (f"You have mastered every skill in {course.title}, and no review is due yet. Ask me anything "
+                    "about the course; reviews come back here when they are due.")
+        else:
+            return done  # the page was opened again: nothing new to say
         message: Message = {"role": "tutor", "kind": "complete", "text": text}
-        return {"progress": progress, "complete": True, "pending": None, "messages": _emit(runtime, message),
-                "skill_id": None}
+        return {**done, "messages": _emit(runtime, message)}
     mode = {"review": "review", "step_back": "step_back"}.get(choice.reason, "learn")
     reexplain = mode == "learn" and state.get("reexplain_skill") == choice.skill_id
     update: Update = {"progress": progress, "complete": False, "skill_id": choice.skill_id, "mode": mode,
@@ -124,7 +133,10 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     if reexplain:
         update["reexplain_skill"] = None
     if choice.skill_id != state.get("skill_id"):
-        update["decision"] = None  # the last decision was about another skill
+        # the last decision was about another skill: show this skill's own standing (kept across a step back)
+        history = prog.skill_history(course, ledger, choice.skill_id)
+        update["decision"] = prog.decision_dict(gate.decide(history, course.criterion(choice.skill_id),
+                                                            course.skill_bkt(choice.skill_id))) if history else None
     skill = course.skill(choice.skill_id)
     intro = {
         "review": f"Time for a quick review of **{skill.title}**.",
@@ -173,6 +185,8 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         "style": explanation.style,
         "citations": _citations(fresh, explanation.cited),
     }
+    if explanation.more:
+        message["more"] = explanation.more
     history = prog.skill_history(ctx.course, _history(runtime, state), skill_id) if purpose == "remediate" else []
     return {
         "shown": {**state.get("shown", {}), skill_id: new_shown},
@@ -200,9 +214,18 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
     items = list(ctx.course.items[skill_id])
     skipped = set(state.get("skipped", []))
     pool = [i for i in items if i.id not in skipped] or items
-    history = prog.skill_history(ctx.course, _history(runtime, state), skill_id)
+    ledger = _history(runtime, state)
+    # no answer leaks into evidence: an item whose model answer or worked solution was shown is not asked again
+    # (parallel items are), nor one whose answer waits for review; only if nothing else is left
+    held = revealed_items(ctx.course, ledger) | ctx.records.pending_items(ctx.course.id, state["learner_id"])
+    pool = [i for i in pool if i.id not in held] or pool
+    if state.get("objective_first"):
+        pool = [i for i in pool if not isinstance(i, FreeResponseItem)] or pool
+    history = prog.skill_history(ctx.course, ledger, skill_id)
     seed = zlib.crc32(f"{state['learner_id']}|{skill_id}|{state.get('turn', 0)}".encode())
-    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed)
+    missed = select.failed_item(history) if state.get("avoid_form") else None
+    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed,
+                            avoid_like=ctx.course.item(missed) if missed in {i.id for i in items} else None)
     item_seed = _item_seed(state, item.id)
     instance = instantiate(item, item_seed)
     question_id = uuid.uuid4().hex
@@ -219,31 +242,108 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
         "instance": {"question_id": question_id, "item_id": item.id, "seed": item_seed},
         "hint_level": 0,
         "messages": _emit(runtime, message),
+        "objective_first": False,
+        "awaiting_review": False,
     }
+
+
+def revealed_items(course: Course, ledger: list[RecordedAttempt]) -> set[str]:
+    """Items whose answer the learner has seen: a wrong answer to a free-response item (the model answer is shown)
+    or to any item with a worked solution. A template item's next instance has other numbers, so it stays."""
+    shown: set[str] = set()
+    for attempt in ledger:
+        if attempt.correct:
+            continue
+        item = course.item(attempt.item_id)
+        templated = isinstance(item, NumericItem) and item.template is not None
+        if not templated and (isinstance(item, FreeResponseItem) or item.explanation):
+            shown.add(item.id)
+    return shown
+
+
+def _deliver_reviews(state: TutorState, runtime: Runtime[Context]) -> Update:
+    """Results of answers a person has reviewed since the learner's last turn, and the gate's new decision on
+    each skill they belong to."""
+    ctx = runtime.context
+    reviewed = ctx.records.unseen_reviews(ctx.course.id, state["learner_id"])
+    if not reviewed:
+        return {}
+    ctx.records.mark_review_seen([r.question_id for r in reviewed])
+    messages: list[Message] = []
+    for answer in reviewed:
+        verdict = "✅ correct" if answer.correct else "❌ not correct"
+        text = f"A teacher reviewed your answer to question {answer.item_id} (\"{_short(answer.answer)}\"): {verdict}."
+        messages += _emit(runtime, {"role": "tutor", "kind": "review", "text": text, "skill": answer.skill_id,
+                                    "correct": answer.correct, "question_id": answer.question_id})
+    ledger = _history(runtime, state)
+    update: Update = {"progress": prog.from_ledger(ctx.course, ledger)}
+    for skill_id in dict.fromkeys(r.skill_id for r in reviewed):
+        decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
+                               ctx.course.skill_bkt(skill_id))
+        last = next(r for r in reversed(reviewed) if r.skill_id == skill_id)
+        ctx.records.add_decision(Decision(
+            question_id=last.question_id, learner_id=state["learner_id"], course_id=ctx.course.id, skill_id=skill_id,
+            status=decision.status, p_known=decision.p_known, reasons=list(decision.reasons),
+            misconceptions=list(decision.misconceptions), created_at=ctx.clock(),
+        ))
+        if skill_id == state.get("skill_id"):
+            update["decision"] = prog.decision_dict(decision)
+        if decision.status == "mastered":
+            text = f"🎉 With that review, you've mastered **{ctx.course.skill(skill_id).title}**!"
+            messages += _emit(runtime, {"role": "tutor", "kind": "mastered", "text": text, "skill": skill_id})
+    update["messages"] = messages
+    return update
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Pause for the learner (checkpointed); on resume, classify their message."""
-    text = str(interrupt({"type": "await_answer", "item": state.get("pending")}))
+    received = interrupt({"type": "await_answer", "item": state.get("pending")})
+    # the web page's answer box sends {"text": ..., "answer": true}; the chat box and the terminal send text
+    as_answer = isinstance(received, dict) and bool(received.get("answer"))
+    text = str(received.get("text", "")) if isinstance(received, dict) else str(received)
     handle = state.get("instance") or {}
-    looks_like_answer = False
+    looks_like_answer = free_text = False
     if handle:
         item = runtime.context.course.item(handle["item_id"])
+        free_text = isinstance(item, FreeResponseItem)
         if isinstance(item, MultipleChoiceItem):
             order = instantiate(item, int(handle["seed"])).choice_order
             looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
-    intent = classify(text, looks_like_answer=looks_like_answer)
+    if not text.strip():  # the page was opened again (a finished course looks for a due review)
+        return {"inbox": "", "intent": "refresh"}
+    intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer)
     message: Message = {"role": "learner", "kind": intent, "text": text}
-    return {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1, "messages": [message]}
+    update: Update = {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1}
+    delivered = _deliver_reviews(state, runtime)
+    update.update({k: v for k, v in delivered.items() if k != "messages"})
+    update["messages"] = [message, *delivered.get("messages", [])]
+    return update
+
+
+GENERATED_HINTS = 3
+"""Hints per question when the author wrote none (the provider writes them from the skill's objectives)."""
 
 
 def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """A graded hint: gentlest first, never the answer (the provider is never given the key)."""
+    """A graded hint: gentlest first, never the answer (the provider is never given the key). The last hint says
+    it is the last; asking again says there are no more instead of repeating it."""
     ctx = runtime.context
     item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
+    total = len(item.hints) or GENERATED_HINTS
     level = state.get("hint_level", 0) + 1
+    skill_id = state.get("skill_id") or ""
+    if level > total:
+        text = (f"That was the last hint for this question ({_plural(total, 'hint')}). Give it your best try, "
+                "or type `skip` for a different question.")
+        return {"hint_level": total, "messages": _emit(runtime, {"role": "tutor", "kind": "hint", "text": text,
+                                                                 "skill": skill_id})}
     text, usage = ctx.provider.hint(
         skill=ctx.course.skill(state["skill_id"]),  # type: ignore[arg-type]
         item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
@@ -251,9 +351,17 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
         level=level,
         on_text=lambda chunk: _say(runtime, chunk),
     )
+    if level == total:
+        last = "\n\nThat was the last hint for this question."
+        _say(runtime, last)
+        text += last
     _record_usage(runtime, state, "hint", usage)
-    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": state.get("skill_id") or ""}
+    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": skill_id}
     return {"hint_level": level, "messages": _emit(runtime, message, streamed=True)}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def skip(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -279,20 +387,37 @@ def status(state: TutorState, runtime: Runtime[Context]) -> Update:
                      f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
         reasons = (state.get("decision") or {}).get("reasons") or []
         lines.extend(f"- {r}" for r in reasons)
-    lines.append("Answer the question above when you're ready, or type `hint` or `skip`.")
+    if state.get("pending"):
+        lines.append(STILL_OPEN + " Type `hint` or `skip` if you are stuck.")
     return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
+
+
+STILL_OPEN = "Your question is still open: answer it when you're ready."
+"""Where the question is differs (below on the page, above in a terminal), so the wording does not say."""
+QUESTION_DEPTH = 8  # passages of the whole course ranked for a question
+QUESTION_PASSAGES = 3  # passages the answer is written from
+SKILL_FAVOUR = 1.5  # how much a passage of the skill being learnt is favoured: about one place up the ranking
+
+
+def question_passages(store: PassageSource, question: str, *, course: str, skill_id: str) -> list[PassageLike]:
+    """The passages to answer a learner's question from: the whole course searched and ranked, a passage of
+    the skill being learnt moved up a little (most questions are about it), never restricted to it, so a
+    question about another skill finds that skill's material."""
+    ranked = list(store.search(question, course=course, k=QUESTION_DEPTH))
+
+    def score(rank: int, passage: PassageLike) -> float:
+        favour = SKILL_FAVOUR if skill_id in getattr(passage, "skills", ()) else 1.0
+        return favour / (rank + 1)
+
+    order = sorted(range(len(ranked)), key=lambda i: -score(i, ranked[i]))
+    return [ranked[i] for i in order[:QUESTION_PASSAGES]]
 
 
 def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Answer the learner's question from the course sources, with citations; the item stays pending."""
     ctx = runtime.context
-    skill_id = state.get("skill_id")
-    assert skill_id is not None
-    # the skill being learnt first (most questions are about it), then the rest of the course
-    question = state["inbox"]
-    passages = list(ctx.store.search(question, course=ctx.course.id, skills=[skill_id], k=2))
-    seen = {p.id for p in passages}
-    passages += [p for p in ctx.store.search(question, course=ctx.course.id, k=4) if p.id not in seen][:2]
+    skill_id = state.get("skill_id") or ctx.course.skills[-1].id  # a finished course: any skill may be asked about
+    passages = question_passages(ctx.store, state["inbox"], course=ctx.course.id, skill_id=skill_id)
     answer = ctx.provider.answer_question(
         skill=ctx.course.skill(skill_id),
         question=state["inbox"],
@@ -300,7 +425,7 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         on_text=lambda chunk: _say(runtime, chunk),
     )
     _record_explanation(runtime, state, skill_id, "answer", answer)
-    reminder = "\n\nWhen you're ready, answer the question above."
+    reminder = "\n\n" + STILL_OPEN if state.get("pending") else ""
     _say(runtime, reminder)
     message: Message = {
         "role": "tutor",
@@ -322,12 +447,25 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
     instance = instantiate(item, int(handle["seed"]))
     answer = state["inbox"]
     grader: Grader = "rule"
+    confidence: float | None = None
+    reasons: tuple[str, ...] = ()
     if isinstance(item, FreeResponseItem):
-        result, usage = ctx.provider.grade_free_response(item=item, answer=answer)
+        examples = [*item.examples, *(Example(answer=r.answer, correct=r.correct)
+                                      for r in ctx.records.reviewed_examples(ctx.course.id, item.id))]
+        result, usage = ctx.provider.grade_free_response(item=item, answer=answer, examples=examples)
         _record_usage(runtime, state, "grade", usage)
         grader = "offline" if usage.provider == "offline" else "llm"
-        correct, feedback, misconception = result.correct, result.feedback, (None if result.correct
-                                                                             else item.misconception)
+        confidence = result.confidence if result.confidence is not None else float(result.correct)
+        reasons = tuple(result.reasons)
+        model = freetext.default_model()
+        limits = freetext.thresholds(ctx.course.grading, model.with_examples if examples else model.without_examples)
+        verdict = freetext.verdict(confidence, limits)
+        if verdict == "unsure":
+            return _send_to_review(state, runtime, answer=answer, grader=grader, confidence=confidence,
+                                   reasons=reasons)
+        correct, misconception = verdict == "pass", (None if verdict == "pass" else item.misconception)
+        feedback = result.feedback if result.correct == correct else (
+            "Your answer makes the key points." if correct else f"Not yet. A model answer: {item.reference}")
     else:
         g = grade_objective(item, answer, instance)
         if not g.understood:  # not an answer to this item: ask again, record nothing
@@ -340,10 +478,31 @@ def grade(state: TutorState, runtime: Runtime[Context]) -> Update:
     recorded = ctx.records.record_attempt(GradedAnswer(
         question_id=handle["question_id"], answer=answer, correct=correct, grader=grader, feedback=text,
         misconception=misconception, hints_used=state.get("hint_level", 0), created_at=ctx.clock(),
+        confidence=confidence, reasons=reasons,
     ))
     feedback_message: Message = {"role": "tutor", "kind": "feedback", "text": recorded.feedback, "skill": skill_id,
                                  "correct": recorded.correct, "question_id": recorded.question_id}
     return {"pending": None, "messages": _emit(runtime, feedback_message), "avoid_form": None, "unread": False}
+
+
+REVIEW_NOTICE = ("⏳ Thank you. Your answer is waiting for a teacher to review it; you will see the result here at "
+                 "your next turn after the review. Meanwhile, here is another question.")
+
+
+def _send_to_review(state: TutorState, runtime: Runtime[Context], *, answer: str, grader: Grader,
+                    confidence: float, reasons: tuple[str, ...]) -> Update:
+    """An unsure grade: recorded as waiting for a person (not evidence for the gate); the learner goes on."""
+    ctx = runtime.context
+    handle = state["instance"] or {}
+    recorded = ctx.records.record_attempt(GradedAnswer(
+        question_id=handle["question_id"], answer=answer, correct=False, grader=grader, feedback=REVIEW_NOTICE,
+        hints_used=state.get("hint_level", 0), created_at=ctx.clock(), confidence=confidence, reasons=reasons,
+        pending_review=True,
+    ))
+    message: Message = {"role": "tutor", "kind": "review", "text": recorded.feedback,
+                        "skill": state.get("skill_id") or "", "question_id": recorded.question_id}
+    return {"pending": None, "messages": _emit(runtime, message), "avoid_form": None, "unread": False,
+            "awaiting_review": True, "objective_first": True}
 
 
 def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -355,6 +514,7 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
     decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
                            ctx.course.skill_bkt(skill_id))
     last = ledger[-1]
+    now = ctx.clock()
     ctx.records.add_decision(Decision(
         question_id=last.question_id,
         learner_id=state["learner_id"],
@@ -364,9 +524,15 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         p_known=decision.p_known,
         reasons=list(decision.reasons),
         misconceptions=list(decision.misconceptions),
-        created_at=ctx.clock(),
+        created_at=now,
+        evidence=[r.question_id for r in ledger if r.skill_id == skill_id],
+        criterion=ctx.course.criterion(skill_id).model_dump(),
+        course_version=ctx.course_version,
     ))
-    update: Update = {"decision": prog.decision_dict(decision), "progress": prog.from_ledger(ctx.course, ledger)}
+    progress = prog.from_ledger(ctx.course, ledger)
+    if decision.status == "mastered" and all(entry.get("mastered") for entry in progress.values()):
+        _record_outcome(runtime, state, last.question_id, "", "completed", decision.p_known, kind="completed")
+    update: Update = {"decision": prog.decision_dict(decision), "progress": progress}
     if decision.status == "remediate":
         update["reexplain_skill"] = skill_id
     if decision.status == "mastered":
@@ -376,6 +542,18 @@ def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
         text = "; ".join(decision.reasons[:2])
         update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update
+
+
+def _record_outcome(runtime: Runtime[Context], state: TutorState, question_id: str, skill_id: str, status: str,
+                    p_known: float, *, kind: str) -> None:
+    """A review's outcome (the mastery kept or revoked) or the course completed, beside the gate's decisions."""
+    ctx = runtime.context
+    ctx.records.add_decision(Decision(
+        question_id=question_id, learner_id=state["learner_id"], course_id=ctx.course.id, skill_id=skill_id,
+        status=status, p_known=p_known, reasons=[], misconceptions=[], created_at=ctx.clock(),
+        criterion=ctx.course.criterion(skill_id).model_dump() if skill_id else {},
+        course_version=ctx.course_version, kind=kind,
+    ))
 
 
 def review(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -388,6 +566,9 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
     ledger = _history(runtime, state)
     last = [r for r in ledger if r.skill_id == skill_id][-1]
     progress = prog.from_ledger(ctx.course, ledger)
+    p_known = float(progress[skill_id].get("p_known", 0.0))
+    _record_outcome(runtime, state, last.question_id, skill_id, "review_passed" if last.correct else "revoked",
+                    p_known, kind="review")
     update: Update = {"progress": progress}
     came_from = state.get("return_to")
     if last.correct:
@@ -396,11 +577,16 @@ def review(state: TutorState, runtime: Runtime[Context]) -> Update:
         return update
     text = f"Let's refresh **{ctx.course.skill(skill_id).title}** before moving on."
     update["reexplain_skill"] = skill_id
-    update["decision"] = {
-        "status": "remediate",
-        "p_known": float(progress[skill_id].get("p_known", 0.0)),
-        "reasons": ["a review answer was wrong, so this skill is open again"],
-        "misconceptions": [last.misconception] if last.misconception else [],
-    }
+    history = prog.skill_history(ctx.course, ledger, skill_id)
+    misconceptions = (last.misconception,) if last.misconception else ()
+    p_known = float(progress[skill_id].get("p_known", 0.0))
+    distinct = len({a.item_id for a in history if a.correct})
+    params = bkt.params_for_kind(ctx.course.skill_bkt(skill_id), history[-1].kind, history[-1].chance)
+    reasons, needed = gate.explain(
+        "remediate", p_known, distinct, [a.correct for a in history], ctx.course.criterion(skill_id), params,
+        trigger="a review answer was wrong, so this skill is open again", misconceptions=misconceptions)
+    update["decision"] = prog.decision_dict(gate.GateDecision(
+        status="remediate", p_known=p_known, reasons=reasons, misconceptions=misconceptions,
+        distinct_items=distinct, recent_accuracy=None, answers_needed=needed))
     update["messages"] = _emit(runtime, {"role": "tutor", "kind": "status", "text": text, "skill": skill_id})
     return update

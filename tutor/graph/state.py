@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal, Protocol, TypedDict
 
 from tutor.course.models import Course
 from tutor.llm.base import PassageLike, Provider
-from tutor.records.entries import Decision, Explanation, GradedAnswer, IssuedQuestion, RecordedAttempt, Usage
+from tutor.records.entries import (
+    Decision,
+    Explanation,
+    GradedAnswer,
+    IssuedQuestion,
+    RecordedAttempt,
+    ReviewedAnswer,
+    Usage,
+)
 
 
 class Message(TypedDict, total=False):
@@ -25,6 +33,7 @@ class Message(TypedDict, total=False):
     item: dict[str, Any]  # the public item payload (never an answer key)
     correct: bool
     question_id: str  # feedback: the question the graded answer was to
+    more: str  # remediation: material held back, shown on request (the other common mistakes)
 
 
 class ProgressEntry(TypedDict, total=False):
@@ -84,6 +93,10 @@ class TutorState(TypedDict, total=False):
     """After a remediation, the form of the failed item, so the next item is a parallel one."""
     turn: int
     """Counts learner messages (seeds item choice)."""
+    awaiting_review: bool
+    """The last free-text answer was graded unsure and waits for a person: no gate now, ask another question."""
+    objective_first: bool
+    """Prefer an objective item for the next question (after an answer went to review)."""
 
 
 class PassageSource(Protocol):
@@ -117,6 +130,14 @@ class Ledger(Protocol):
 
     def add_usage(self, usage: Usage) -> None: ...
 
+    def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]: ...
+
+    def mark_review_seen(self, question_ids: list[str]) -> None: ...
+
+    def reviewed_examples(self, course_id: str, item_id: str) -> list[ReviewedAnswer]: ...
+
+    def pending_items(self, course_id: str, learner_id: str) -> set[str]: ...
+
 
 @dataclass(frozen=True)
 class Context:
@@ -127,5 +148,7 @@ class Context:
     store: PassageSource
     records: Ledger
     clock: Callable[[], datetime]
-    max_remediations: int = 2
-    """Remediations on one skill without progress before stepping back to a prerequisite."""
+    max_remediations: int
+    """Remediations on one skill without progress before stepping back to a prerequisite (from Settings)."""
+    course_version: str = ""
+    """The course files' content hash (tutor.course.version), recorded with every gate decision."""

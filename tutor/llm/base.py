@@ -12,7 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tutor.course.models import FreeResponseItem, Skill
+from tutor.course.models import Example, FreeResponseItem, Skill
 
 TextCallback = Callable[[str], None]
 """Receives learner-facing text as it is produced, chunk by chunk (streaming)."""
@@ -59,13 +59,16 @@ class Usage:
 class Explanation:
     """Learner-facing text grounded in passages.
 
-    `style` is the style of the material actually used; `cited` holds the ids of the passages cited.
+    `style` is the style of the material actually used; `cited` holds the ids of the passages cited; `more` is
+    material held back for the learner to open on request (the other common mistakes of a section whose part on
+    the learner's own mistake was shown).
     """
 
     text: str
     style: str
     cited: tuple[str, ...]
     usage: Usage
+    more: str = ""
 
 
 class FreeResponseGrade(BaseModel):
@@ -76,6 +79,11 @@ class FreeResponseGrade(BaseModel):
     points_met: list[int] = Field(description="0-based indexes of the rubric points the answer meets")
     correct: bool = Field(description="true when the answer meets enough rubric points to pass")
     feedback: str = Field(min_length=1, description="1-3 sentences to the learner: what was good, what is missing")
+    confidence: float | None = Field(
+        None, ge=0, le=1,
+        description="probability (0 to 1) that a careful teacher would mark the answer correct; near 0.5 when unsure",
+    )
+    reasons: list[str] = Field(default_factory=list, description="why the answer got this grade (for reviewers)")
 
     @field_validator("points_met")
     @classmethod
@@ -123,8 +131,11 @@ class Provider(Protocol):
         """Answer a learner's question from `passages` only, citing them, or say they don't cover it."""
         ...
 
-    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
-        """Grade `answer` against the item's rubric. `correct` always follows `required_points`."""
+    def grade_free_response(
+        self, *, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()
+    ) -> tuple[FreeResponseGrade, Usage]:
+        """Grade `answer` against the item's rubric, model answer and labelled `examples` (the item's own and
+        answers people reviewed), with `confidence`, the probability that the answer is correct."""
         ...
 
     def hint(

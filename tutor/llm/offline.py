@@ -6,8 +6,8 @@
 - Questions are answered by quoting the paragraphs that share the most words with the question, with
   citations, or by saying plainly that the sources don't cover it.
 - Free-response answers are graded transparently: a rubric point is met when one of its keyword phrases
-  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated), and not right after a
-  negation in the same clause when the point itself is positive.
+  occurs in the answer (case-insensitive, light stemming, one-letter typos tolerated), and is not negated in
+  its clause (a negation just before it, or a negated verb just after it) when the point itself is positive.
 - Hints are the authored hints, gentlest first, or a nudge built from the skill objectives.
 Framing sentences come from templates in prompts/offline/.
 """
@@ -18,8 +18,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tutor.course.models import FreeResponseItem, RubricPoint, Skill, Style
+from tutor.course.models import Example, FreeResponseItem, RubricPoint, Skill, Style
 from tutor.llm.base import (
     ANSWER_STYLE,
     Explanation,
@@ -27,9 +28,11 @@ from tutor.llm.base import (
     PassageLike,
     TextCallback,
     Usage,
-    required_points,
 )
 from tutor.llm.prompts import render
+
+if TYPE_CHECKING:
+    from tutor.freetext import FreeTextGrader
 
 MIN_QUESTION_COVERAGE = 0.3
 """Share of a question's content words a passage must contain to count as covering it."""
@@ -70,6 +73,22 @@ def _stem(token: str) -> str:
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:
             return token[: -len(suffix)]
     return token
+
+
+def content_stems(text: str) -> set[str]:
+    """Lightly stemmed content words of `text` (no stopwords)."""
+    return _content_stems(text)
+
+
+def has_negation(text: str) -> bool:
+    """Whether `text` contains a negation word (not, no, never, n't, ...), "not only" aside."""
+    tokens = _tokens(text)
+    return any(t in _NEGATIONS and not (t == "not" and tokens[i + 1 : i + 2] == ["only"]) for i, t in enumerate(tokens))
+
+
+def content_words(text: str) -> list[str]:
+    """The content words of `text` in order, once each: no stopwords, 3+ letters or a number."""
+    return list(dict.fromkeys(t for t in _tokens(text) if t not in _STOPWORDS and (len(t) >= 3 or t.isdigit())))
 
 
 def _content_stems(text: str) -> set[str]:
@@ -124,6 +143,23 @@ def _negated(tokens: Sequence[str], start: int) -> bool:
     return False
 
 
+_AUXILIARIES = frozenset(
+    {"is", "are", "was", "were", "be", "does", "do", "did", "doesn", "don", "didn", "isn", "aren", "wasn", "weren",
+     "should", "shouldn", "would", "wouldn", "will", "won", "can", "could", "couldn", "need", "needn", "must",
+     "mustn", "has", "have", "hasn", "haven", "had", "hadn", "may", "might"}
+)
+_AFTER_NEGATIONS = frozenset({"not", "never", "cannot", "t"})
+
+
+def _negated_after(tokens: Sequence[str], end: int) -> bool:
+    """Whether the words right after a match deny it: "the DPO doesn't need to know", "72 hours is not needed",
+    "the privacy team need not hear" (an auxiliary verb, then a negation)."""
+    rest = list(tokens[end : end + 2])
+    if rest and rest[0] in _AFTER_NEGATIONS:
+        return True
+    return len(rest) == 2 and rest[0] in _AUXILIARIES and rest[1] in _AFTER_NEGATIONS
+
+
 def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
     """Every position where `phrase` occurs in `tokens` (word by word, as `_same_word` compares)."""
     width = len(phrase)
@@ -135,13 +171,14 @@ def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
     ]
 
 
-def point_met(point: RubricPoint, answer: str) -> bool:
-    """Whether `answer` evidences a rubric point.
+def point_met(point: RubricPoint, answer: str, *, count_negated: bool = False) -> bool:
+    """Whether `answer` evidences a rubric point (`count_negated=True`: whether it mentions it at all).
 
     With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
     words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
     When the point itself states something positively, a match right after a negation in the same clause
-    ("I would not tell the DPO", "it isn't personal data") does not count. A point that is itself negative
+    ("I would not tell the DPO", "it isn't personal data") or right before one ("the DPO doesn't need to know",
+    "72 hours is not needed") does not count. A point that is itself negative
     ("cannot identify anyone") is matched without this check, so "can no longer identify anyone" still counts.
     """
     positive = not any(t in _NEGATIONS for t in _tokens(point.point))
@@ -149,7 +186,9 @@ def point_met(point: RubricPoint, answer: str) -> bool:
 
     def found(phrase: Sequence[str]) -> bool:
         return any(
-            not (positive and _negated(clause, start)) for clause in clauses for start in _phrase_at(phrase, clause)
+            count_negated
+            or not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
+            for clause in clauses for start in _phrase_at(phrase, clause)
         )
 
     if point.keywords:
@@ -167,6 +206,29 @@ def _misconception_stems(tags: Sequence[str]) -> set[str]:
     for tag in tags:
         stems |= _content_stems(tag.replace("-", " ").replace("_", " "))
     return stems
+
+
+_NEW_MISTAKE = re.compile(r"\b(mistake|error|wrong)", re.IGNORECASE)
+
+
+def mistake_part(text: str, tag: str) -> tuple[str, str]:
+    """The part of a "common mistakes" text about one misconception, and the rest.
+
+    The part starts at the paragraph that shares the most words with the tag and runs on until a paragraph that
+    names another mistake. When no paragraph is about the tag, all of the text is the part and the rest is empty.
+    """
+    paragraphs = _paragraphs(text)
+    stems = _misconception_stems([tag])
+    hits = [len(_content_stems(p) & stems) for p in paragraphs]
+    if not paragraphs or max(hits) < min(2, len(stems)):
+        return text.strip(), ""
+    start = hits.index(max(hits))
+    end = start + 1
+    while end < len(paragraphs) and not _NEW_MISTAKE.search(paragraphs[end]):
+        end += 1
+    part = "\n\n".join(paragraphs[start:end])
+    rest = "\n\n".join(paragraphs[:start] + paragraphs[end:])
+    return part, rest
 
 
 def _label(passage: PassageLike) -> str:
@@ -208,8 +270,11 @@ class OfflineProvider:
 
     name = "offline"
 
-    def __init__(self) -> None:
+    def __init__(self, free_text: FreeTextGrader | None = None) -> None:
+        """`free_text` grades free-response answers (default: tutor.freetext with the shipped MiniLM model, loaded
+        on the first free-text answer)."""
         self._usage = Usage(provider="offline", model="extractive")
+        self._grader = free_text
 
     def explain(
         self,
@@ -250,7 +315,10 @@ class OfflineProvider:
         used_style = str(primary.style or style)
         cited: list[PassageLike] = [primary]
         intro_name = f"offline/intro_{used_style}" if used_style in _STYLES else "offline/intro_general"
-        parts = [render(intro_name, skill_title=skill.title), f"{primary.text.strip()} [1]"]
+        shown, more = primary.text.strip(), ""
+        if misconceptions and primary.style == Style.COMMON_MISTAKES:
+            shown, more = mistake_part(primary.text, misconceptions[0])  # the learner's own mistake first
+        parts = [render(intro_name, skill_title=skill.title), f"{shown} [1]"]
 
         if targets and primary.style != Style.COMMON_MISTAKES:
             best: tuple[float, int, str, PassageLike] | None = None
@@ -270,7 +338,8 @@ class OfflineProvider:
 
         parts.append(_sources_line(cited))
         text = _emit(parts, on_text)
-        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage)
+        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage,
+                           more=more)
 
     def answer_question(
         self,
@@ -308,11 +377,17 @@ class OfflineProvider:
         text = _emit(parts, on_text)
         return Explanation(text=text, style=ANSWER_STYLE, cited=tuple(p.id for p in cited), usage=self._usage)
 
-    def grade_free_response(self, *, item: FreeResponseItem, answer: str) -> tuple[FreeResponseGrade, Usage]:
-        met = [i for i, point in enumerate(item.rubric) if point_met(point, answer)]
+    def grade_free_response(
+        self, *, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()
+    ) -> tuple[FreeResponseGrade, Usage]:
+        """Graded by the free-text grader (tutor.freetext): the probability that the answer is correct from
+        keyword points, similarity to the model answer and to the labelled examples; passes at the model's
+        `decide_at` (the tutor's thresholds then decide pass, fail or unsure). Feedback names the rubric points
+        found and missed by keyword."""
+        score = self._free_text().score(item, answer, list(examples))
+        met = list(score.points_met)
         missed = [i for i in range(len(item.rubric)) if i not in met]
-        needed = required_points(item)
-        correct = len(met) >= needed
+        correct = score.probability >= score.coefficients.decide_at
 
         def points(indexes: Sequence[int]) -> str:
             return "\n".join(f"- {item.rubric[i].point}" for i in indexes)
@@ -324,13 +399,22 @@ class OfflineProvider:
         else:
             feedback = render(
                 "offline/grade_fail",
-                needed=needed,
                 total=len(item.rubric),
                 count=len(met),
-                missed=points(missed),
+                missed=points(missed) or "- (every point is mentioned, but not in a way that answers the question)",
                 reference=item.reference,
             )
-        return FreeResponseGrade(points_met=met, correct=correct, feedback=feedback), self._usage
+        grade = FreeResponseGrade(points_met=met, correct=correct, feedback=feedback,
+                                  confidence=round(score.probability, 4), reasons=list(score.reasons))
+        return grade, self._usage
+
+    def _free_text(self) -> FreeTextGrader:
+        if self._grader is None:
+            from tutor.freetext import FreeTextGrader  # it uses this module's keyword matching
+            from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
+
+            self._grader = FreeTextGrader(MiniLMEmbeddingFunction().embed)
+        return self._grader
 
     def hint(
         self,

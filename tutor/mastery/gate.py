@@ -181,8 +181,10 @@ def decide(attempts: Sequence[Attempt], criterion: MasteryCriterion, params: BKT
     window_attempts = list(attempts[-criterion.window :])
     misconceptions = _misconceptions(window_attempts)
     distinct = len(right_items)
-    needed = None if status == "mastered" else answers_needed(attempts, p, criterion, params)
-    reasons = _reasons(status, trigger, p, distinct, answers, needed, misconceptions, criterion)
+    last_params = _params(attempts[-1], params) if attempts else params
+    reasons, needed = explain(status, p, distinct, answers, criterion, last_params,
+                              trigger=trigger if status == "remediate" else None,
+                              misconceptions=misconceptions if status == "remediate" else ())
     return GateDecision(
         status=status,
         p_known=p,
@@ -194,46 +196,122 @@ def decide(attempts: Sequence[Attempt], criterion: MasteryCriterion, params: BKT
     )
 
 
-def _reasons(
+@dataclass(frozen=True)
+class Unmet:
+    """One requirement of mastery not met yet: what the learner has, what is needed, and how many more right
+    answers on new questions would meet it on its own (None when LOOKAHEAD would not)."""
+
+    name: Literal["estimate", "distinct", "window", "last"]
+    have: float
+    need: float
+    more: int | None
+    text: str
+
+
+def _more_words(more: int | None) -> str:
+    if more is None:
+        return ": more right answers needed"
+    return f": {_plural(more, 'more right answer')} would do it"
+
+
+def _shown_share(value: float, decimals: int) -> str:
+    """A share as a percentage rounded DOWN, so a value below a threshold never reads as the threshold."""
+    scale = 10 ** (decimals + 2)
+    return f"{math.floor(value * scale + 1e-9) / scale:.{decimals}%}"
+
+
+def _share_pair(have: float, need: float) -> tuple[str, str]:
+    """have and need as percentages with just enough decimals to tell them apart (97.9% vs 98%)."""
+    need_text = f"{need:.0%}" if round(need * 100, 6).is_integer() else f"{need:.1%}"
+    for decimals in range(0, 5):
+        have_text = _shown_share(have, decimals)
+        if have_text != need_text or have >= need:
+            return have_text, need_text
+    return have_text, need_text
+
+
+def unmet(p_known: float, distinct: int, answers: Sequence[bool], criterion: MasteryCriterion,
+          params: BKTParams) -> tuple[Unmet, ...]:
+    """The requirements of mastery (see the module docstring) not met after `answers`, each with the number of
+    further right answers on new questions (answered with `params`) that would meet it."""
+    found: list[Unmet] = []
+    if p_known < criterion.threshold:
+        p, more = p_known, None
+        for extra in range(1, LOOKAHEAD + 1):
+            p = update(p, True, params)
+            if p >= criterion.threshold:
+                more = extra
+                break
+        have, need = _share_pair(p_known, criterion.threshold)
+        found.append(Unmet("estimate", p_known, criterion.threshold, more,
+                           f"estimated mastery {have} (needs {need})" + _more_words(more)))
+    if distinct < criterion.min_items:
+        more = criterion.min_items - distinct
+        found.append(Unmet("distinct", distinct, criterion.min_items, more,
+                           f"right answers on {_plural(distinct, 'different question')} "
+                           f"(needs {criterion.min_items})" + _more_words(more)))
+    recent = list(answers[-criterion.window :])
+    # a window of one answer is the last answer, listed on its own below
+    if criterion.window > 1 and recent and sum(recent) < _needed_in_window(criterion, len(recent)):
+        padded, more = list(answers), None
+        for extra in range(1, LOOKAHEAD + 1):
+            padded.append(True)
+            window = padded[-criterion.window :]
+            if sum(window) >= _needed_in_window(criterion, len(window)):
+                more = extra
+                break
+        so_far = (f"{sum(recent)} of the last {len(recent)} answers right" if len(recent) >= criterion.window
+                  else f"{sum(recent)} of {_plural(len(recent), 'answer')} so far right")
+        found.append(Unmet("window", sum(recent), _needed_in_window(criterion, len(recent)), more,
+                           f"{so_far} (needs {criterion.bar:.0%} of the last {criterion.window})"
+                           + _more_words(more)))
+    if answers and not answers[-1]:
+        found.append(Unmet("last", 0, 1, 1, "the last answer was wrong"))
+    return tuple(found)
+
+
+def headline(needed: int | None) -> str:
+    """What the learner still needs, in one line; its count is the largest of the unmet requirements'."""
+    if needed is None:
+        return "not yet: more right answers on new questions needed"
+    return f"not yet: {_plural(needed, 'more right answer')} on new questions needed"
+
+
+def explain(
     status: Status,
-    trigger: str | None,
     p_known: float,
     distinct: int,
     answers: Sequence[bool],
-    needed: int | None,
-    misconceptions: tuple[str, ...],
     criterion: MasteryCriterion,
-) -> tuple[str, ...]:
+    params: BKTParams,
+    *,
+    trigger: str | None = None,
+    misconceptions: Sequence[str] = (),
+) -> tuple[tuple[str, ...], int | None]:
+    """The reasons shown for a decision (headline first, then one line per unmet requirement) and the number of
+    right answers on new questions still needed (None once mastered, or when out of reach).
+
+    The one place reasons are written: the gate and the review node both use it, so the headline's count is
+    the largest count of the lines below it and only unmet requirements are listed.
+    """
     recent = answers[-criterion.window :]
-    in_window = f"{sum(recent)} of the last {len(recent)} answers right"
-    estimate = f"estimated mastery {p_known:.0%} (needs {criterion.threshold:.0%})"
     if status == "mastered":
         return (
             f"mastered: right answers on {_plural(distinct, 'different question')}",
-            in_window,
-            estimate,
-        )
+            f"{sum(recent)} of the last {len(recent)} answers right",
+            f"estimated mastery {_shown_share(p_known, 0)} (needs {criterion.threshold:.0%})",
+        ), None
     reasons: list[str] = []
-    if status == "remediate":
+    if trigger:
         reasons.append(f"let's look at this again: {trigger}")
-        if misconceptions:
-            reasons.append("mistakes seen: " + ", ".join(m.replace("_", " ").replace("-", " ") for m in misconceptions))
-    if needed is None:
-        reasons.append("not yet: more right answers on new questions needed")
-    else:
-        reasons.append(f"not yet: {_plural(needed, 'more right answer')} on new questions needed")
-    if p_known < criterion.threshold:
-        reasons.append(estimate)
-    if distinct < criterion.min_items:
-        reasons.append(
-            f"right answers on {_plural(distinct, 'different question')} "
-            f"(needs {criterion.min_items})"
-        )
-    if recent and sum(recent) < _needed_in_window(criterion, len(recent)):
-        reasons.append(f"{in_window} (needs {_needed_in_window(criterion, len(recent))})")
-    if answers and not answers[-1]:
-        reasons.append("the last answer was wrong")
-    return tuple(reasons)
+    if misconceptions:
+        reasons.append("mistakes seen: " + ", ".join(m.replace("_", " ").replace("-", " ") for m in misconceptions))
+    gaps = unmet(p_known, distinct, answers, criterion, params)
+    counts = [g.more for g in gaps]
+    needed = None if not gaps or None in counts else max(c for c in counts if c is not None)
+    reasons.append(headline(needed))
+    reasons.extend(g.text for g in gaps)
+    return tuple(reasons), needed
 
 
 # ---------------------------------------------------------------- many learners at once

@@ -2,12 +2,21 @@
 and LLM usage. `Records` is the repository; `entries` holds the values the graph records."""
 
 from tutor.records.analysis import ItemStats, item_analysis
-from tutor.records.entries import Decision, Explanation, GradedAnswer, IssuedQuestion, Usage
+from tutor.records.entries import (
+    Decision,
+    Explanation,
+    GradedAnswer,
+    IssuedQuestion,
+    PendingReview,
+    ReviewedAnswer,
+    Usage,
+)
 from tutor.records.models import AttemptRow, Base, DecisionRow, ExplanationRow, QuestionRow, UsageRow
 from tutor.records.store import AnswerConflict, LedgerError, LedgerUnreadable, Records, UnknownQuestion
 
 __all__ = [
     "AnswerConflict", "AttemptRow", "Base", "Decision", "DecisionRow", "Explanation", "ExplanationRow",
-    "GradedAnswer", "IssuedQuestion", "ItemStats", "LedgerError", "LedgerUnreadable", "QuestionRow", "Records",
+    "GradedAnswer", "IssuedQuestion", "ItemStats", "LedgerError", "LedgerUnreadable", "PendingReview",
+    "QuestionRow", "Records", "ReviewedAnswer",
     "UnknownQuestion", "Usage", "UsageRow", "item_analysis",
 ]

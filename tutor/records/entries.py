@@ -40,6 +40,38 @@ class GradedAnswer:
     created_at: datetime
     misconception: str | None = None
     hints_used: int = 0
+    confidence: float | None = None
+    """Free text: the grader's probability that the answer is correct."""
+    reasons: tuple[str, ...] = ()
+    """Free text: why the grader scored it so (shown to reviewers)."""
+    pending_review: bool = False
+    """Graded unsure: not evidence for the gate until a person grades it."""
+
+
+@dataclass(frozen=True)
+class PendingReview:
+    """An unsure free-text answer waiting for a person (the review page lists these)."""
+
+    question_id: str
+    learner_id: str
+    course_id: str
+    skill_id: str
+    item_id: str
+    answer: str
+    confidence: float | None
+    reasons: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewedAnswer:
+    """A free-text answer a person graded: the learner is told at their next turn; it is an example of its item."""
+
+    question_id: str
+    skill_id: str
+    item_id: str
+    answer: str
+    correct: bool
 
 
 @dataclass(frozen=True)
@@ -64,11 +96,20 @@ class Decision:
     learner_id: str
     course_id: str
     skill_id: str
-    status: str
+    status: str  # mastered | practice | remediate; after a review: review_passed | revoked; completed
     p_known: float
     reasons: list[str]
     misconceptions: list[str]
     created_at: datetime
+    evidence: list[str] = field(default_factory=list)
+    """The question ids of the attempts the gate read, oldest first."""
+    criterion: dict[str, Any] = field(default_factory=dict)
+    """The mastery criterion in force (MasteryCriterion as a dict)."""
+    course_version: str = ""
+    """tutor.course.version of the course files at the time."""
+    kind: str = "decision"
+    """What this row records about the attempt: the gate's `decision`, a `review` outcome or the course
+    `completed`; at most one of each per attempt."""
 
 
 @dataclass(frozen=True)

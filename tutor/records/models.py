@@ -54,6 +54,13 @@ class AttemptRow(Base):
     review: Mapped[bool] = mapped_column(Boolean, default=False)
     feedback: Mapped[str] = mapped_column(Text, default="")  # what the learner was told (returned on a replay)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # free text (revision 0003): the grader's probability that the answer is correct, its reasons, and a review
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grader_reasons: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    review_status: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)  # pending | reviewed
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    review_seen: Mapped[bool] = mapped_column(Boolean, default=False)  # the learner has seen the reviewed result
 
 
 class ExplanationRow(Base):
@@ -82,6 +89,9 @@ class DecisionRow(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     misconceptions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    evidence: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)  # question ids the gate read
+    criterion: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # the rule in force
+    course_version: Mapped[str | None] = mapped_column(String(40), nullable=True)  # tutor.course.version
 
 
 class UsageRow(Base):

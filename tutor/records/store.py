@@ -12,13 +12,13 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 from filelock import FileLock
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,7 +30,9 @@ from tutor.records.entries import (
     GradedAnswer,
     IssuedQuestion,
     Mode,
+    PendingReview,
     RecordedAttempt,
+    ReviewedAnswer,
     Usage,
 )
 from tutor.records.models import AttemptRow, Base, DecisionRow, ExplanationRow, QuestionRow, UsageRow
@@ -38,6 +40,9 @@ from tutor.records.models import AttemptRow, Base, DecisionRow, ExplanationRow, 
 log = logging.getLogger(__name__)
 
 TURN_LOCK_TIMEOUT_S = 120.0
+
+Outbox = Callable[[Session, AttemptRow | DecisionRow], Sequence[Base]]
+"""Rows to write beside a new attempt or decision, in its transaction (the xAPI outbox)."""
 
 
 class LedgerError(RuntimeError):
@@ -68,6 +73,7 @@ class Records:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._local_locks: dict[str, threading.Lock] = {}
+        self._outbox: Outbox | None = None
         self._guard = threading.Lock()
         try:
             migrate.upgrade(self.engine)
@@ -78,8 +84,16 @@ class Records:
                 raise LedgerUnreadable(
                     f"{path} is not a readable database ({exc.orig}). Move it aside and restart to begin a new, "
                     "empty ledger, or put back a backup of it."
-                ) from None
+                ) from exc
             raise
+
+    def set_outbox(self, outbox: Outbox | None) -> None:
+        """Write what `outbox` makes of each attempt and decision (xAPI statements) in the same transaction."""
+        self._outbox = outbox
+
+    def _to_outbox(self, session: Session, row: AttemptRow | DecisionRow) -> None:
+        if self._outbox is not None:
+            session.add_all(self._outbox(session, row))
 
     @property
     def backend(self) -> str:
@@ -119,9 +133,12 @@ class Records:
                     params=question.params, answer=graded.answer, correct=graded.correct, grader=graded.grader,
                     misconception=graded.misconception, hints_used=graded.hints_used,
                     review=question.mode != "learn", feedback=graded.feedback, created_at=graded.created_at,
+                    confidence=graded.confidence, grader_reasons=list(graded.reasons) or None,
+                    review_status="pending" if graded.pending_review else None,
                 )
                 session.add(row)
                 session.flush()
+                self._to_outbox(session, row)
                 return _recorded(row, question)
         except IntegrityError:
             pair = self._attempt_and_question(graded.question_id)
@@ -132,14 +149,18 @@ class Records:
 
     def add_decision(self, decision: Decision) -> None:
         """The gate's decision after an attempt; writing the same decision for the same attempt is a no-op."""
-        key = f"{decision.question_id}:decision"
+        key = f"{decision.question_id}:{decision.kind}"
         try:
             with self._session() as session:
-                session.add(DecisionRow(
+                row = DecisionRow(
                     key=key, learner_id=decision.learner_id, course_id=decision.course_id,
                     skill_id=decision.skill_id, status=decision.status, p_known=decision.p_known,
                     reasons=decision.reasons, misconceptions=decision.misconceptions, created_at=decision.created_at,
-                ))
+                    evidence=decision.evidence, criterion=decision.criterion,
+                    course_version=decision.course_version or None,
+                )
+                session.add(row)
+                self._to_outbox(session, row)
         except IntegrityError:
             with self._session() as session:
                 existing = session.scalar(select(DecisionRow).where(DecisionRow.key == key))
@@ -188,8 +209,62 @@ class Records:
         return None if pair is None else _recorded(*pair)
 
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
-        """A learner's attempts in a course, oldest first, with the mode of the question each answered."""
-        return [_recorded(a, q) for a, q in self.attempts_with_questions(course_id, learner_id)]
+        """A learner's attempts in a course that are evidence, oldest first, with the mode of the question each
+        answered. Free-text answers waiting for a person's review are not evidence yet and are left out."""
+        return [_recorded(a, q) for a, q in self.attempts_with_questions(course_id, learner_id)
+                if a.review_status != "pending"]
+
+    # ------------------------------------------------------------------ free-text review
+
+    def pending_reviews(self, course_ids: list[str] | None = None) -> list[PendingReview]:
+        """Unsure free-text answers waiting for a person, oldest first (all courses, or those given)."""
+        query = select(AttemptRow).where(AttemptRow.review_status == "pending")
+        if course_ids is not None:
+            query = query.where(AttemptRow.course_id.in_(course_ids))
+        with self._session() as session:
+            rows = list(session.scalars(query.order_by(AttemptRow.id)))
+        return [PendingReview(question_id=r.question_id, learner_id=r.learner_id, course_id=r.course_id,
+                              skill_id=r.skill_id, item_id=r.item_id, answer=r.answer, confidence=r.confidence,
+                              reasons=tuple(r.grader_reasons or ()), created_at=_aware(r.created_at)) for r in rows]
+
+    def review(self, question_id: str, *, correct: bool, reviewer: str, at: datetime) -> None:
+        """A person's grade of a pending answer: it becomes evidence, graded by a person. Reviewing an answer
+        that is not pending (already reviewed, or never unsure) is an error."""
+        with self._session() as session:
+            row = session.scalar(select(AttemptRow).where(AttemptRow.question_id == question_id))
+            if row is None or row.review_status != "pending":
+                raise LedgerError(f"question {question_id!r} has no answer waiting for review")
+            row.correct, row.grader, row.review_status = correct, "person", "reviewed"
+            row.reviewed_by, row.reviewed_at, row.review_seen = reviewer, at, False
+
+    def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]:
+        """Reviewed answers whose result the learner has not been shown yet."""
+        query = select(AttemptRow).where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id,
+                                         AttemptRow.review_status == "reviewed", AttemptRow.review_seen.is_(False))
+        with self._session() as session:
+            rows = list(session.scalars(query.order_by(AttemptRow.id)))
+        return [ReviewedAnswer(r.question_id, r.skill_id, r.item_id, r.answer, r.correct) for r in rows]
+
+    def mark_review_seen(self, question_ids: list[str]) -> None:
+        with self._session() as session:
+            for row in session.scalars(select(AttemptRow).where(AttemptRow.question_id.in_(question_ids))):
+                row.review_seen = True
+
+    def reviewed_examples(self, course_id: str, item_id: str) -> list[ReviewedAnswer]:
+        """Answers to an item that people graded: labelled examples the free-text grader learns from."""
+        query = select(AttemptRow).where(AttemptRow.course_id == course_id, AttemptRow.item_id == item_id,
+                                         AttemptRow.review_status == "reviewed")
+        with self._session() as session:
+            rows = list(session.scalars(query.order_by(AttemptRow.id)))
+        return [ReviewedAnswer(r.question_id, r.skill_id, r.item_id, r.answer, r.correct) for r in rows]
+
+    def pending_items(self, course_id: str, learner_id: str) -> set[str]:
+        """Items of a learner whose answer waits for review (not asked again meanwhile)."""
+        query = select(AttemptRow.item_id).where(AttemptRow.course_id == course_id,
+                                                 AttemptRow.learner_id == learner_id,
+                                                 AttemptRow.review_status == "pending")
+        with self._session() as session:
+            return set(session.scalars(query))
 
     def open_question(self, learner_id: str, course_id: str) -> QuestionRow | None:
         """The learner's latest issued question in the course, when it has no answer yet."""
@@ -259,6 +334,16 @@ class Records:
             query = query.where(UsageRow.course_id == course_id)
         with self._session() as session:
             return list(session.scalars(query.order_by(UsageRow.id)))
+
+    def tokens_spent(self, learner_id: str, since: datetime) -> int:
+        """Language-model tokens (input, output, cache reads and writes) the learner has used since `since`."""
+        used = (UsageRow.input_tokens + UsageRow.output_tokens + UsageRow.cache_read_tokens
+                + UsageRow.cache_write_tokens)
+        query = select(func.coalesce(func.sum(used), 0)).where(
+            UsageRow.learner_id == learner_id, UsageRow.created_at >= since.astimezone(UTC).replace(tzinfo=None)
+        )
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
 
     # ------------------------------------------------------------------ one turn at a time
 

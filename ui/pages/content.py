@@ -4,16 +4,21 @@ analyse items from the attempt log."""
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
+from tutor.course.paths import OutsideFolderError, inside
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
 from tutor.session import Tutor
-from ui import render
+from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -34,13 +39,20 @@ def validate_tab(tutor: Tutor) -> None:
     path_text = choice
     if choice == OTHER_FOLDER:
         path_text = st.text_input("Path of the course folder", key="validate_path",
-                                  placeholder="e.g. /home/me/courses/algebra")
+                                  placeholder="e.g. algebra (a folder inside the content folder)")
     if st.button("Validate", type="primary", icon=":material/fact_check:", key="validate_button"):
         if not path_text:
             st.warning("Give the path of a course folder (the one holding course.yaml).")
             return
+        auth.require(Action.CONTENT_VALIDATE)
+        path = tutor.settings.content_dir / Path(path_text).expanduser()  # relative names are inside the folder
+        try:
+            folder = inside(path, tutor.settings.content_dir)
+        except OutsideFolderError as exc:
+            st.error(f"{path_text} {exc.reason}: this page only reaches course folders inside the content folder.")
+            return
         with st.spinner("Checking the course…"):
-            problems = validate_course(Path(path_text).expanduser())
+            problems = validate_course(folder)
         if not problems:
             st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
             return
@@ -57,8 +69,17 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
                              key=f"upload_files_{round_}")
     skills = st.multiselect("Skills (optional)", [s.id for s in course.skills], key=f"upload_skills_{course_id}",
                             format_func=lambda s: course.skill(s).title)
+    me = auth.current_account()
+    if me and any(j.kind == "ingest" for j in jobs.get_queue().jobs(me.id, limit=5)):
+        with st.expander("Your large uploads (added by queued jobs)", expanded=True):
+            jobs.panel(me, kinds=["ingest"])
     if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
                      key="upload_button"):
+        return
+    auth.require(Action.CONTENT_UPLOAD)
+    if sum(f.size for f in files or []) > tutor.settings.large_upload_mb * 1024 * 1024:
+        queue_upload(tutor, course_id, files or [], skills)
+        st.session_state["upload_round"] = round_ + 1
         return
     results: list[dict[str, str | int]] = []
     bar = st.progress(0.0, text="Adding files…")
@@ -84,6 +105,19 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
         st.success(f"Added {len(results)} file(s) to {course.title}.")
     st.table(results)
     st.session_state["upload_round"] = round_ + 1
+
+
+def queue_upload(tutor: Tutor, course_id: str, files: list[UploadedFile], skills: list[str]) -> None:
+    """A large upload: the files are kept in the data folder and ingested by a queued job (`tutor content add`)."""
+    folder = tutor.settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    for upload in files:
+        (folder / safe_name(upload.name)).write_bytes(upload.getvalue())
+    command = [sys.executable, "-m", "tutor.cli", "content", "add", str(folder), "--course", course_id, "--quiet",
+               *(a for s in skills for a in ("--skill", s))]
+    if jobs.submit("ingest", f"Add {len(files)} file(s) to {course_id}", command, action=Action.CONTENT_UPLOAD):
+        st.info(f"{len(files)} large file(s) queued for adding to the course; follow the job below.",
+                icon=":material/hourglass_top:")
 
 
 def store_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
@@ -145,12 +179,14 @@ def analysis_tab(tutor: Tutor, course_id: str) -> None:
 
 
 def main() -> None:
+    auth.require(Action.CONTENT_VIEW)
     tutor = get_tutor()
     st.title("Content")
     courses = sorted(tutor.courses)
     validate, sources, analysis = st.tabs(["Validate a course", "Source material", "Item analysis"])
     with validate:
         validate_tab(tutor)
+    content_io.section(tutor.settings)  # item banks, coverage and drafts (ui/content_io.py)
     if not courses:
         st.warning(f"No valid courses loaded from {tutor.settings.content_dir}.")
         return

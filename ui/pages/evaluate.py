@@ -10,36 +10,21 @@ from typing import Any
 
 import streamlit as st
 
-from ui import render, runs
+from tutor.auth import Action
+from ui import auth, jobs, render, runs
+from ui import tutor_eval_view as tev
 from ui.state import get_tutor
 
 
 def run_eval(spec: runs.EvalSpec, out: Path, args: list[str]) -> bool:
-    """Run one eval, streaming its output lines into the page; True when it succeeded."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bar = st.progress(0.0, text=f"{spec.title}: starting…")
-    with st.status(f"Running {spec.title.lower()}…", expanded=True) as status:
-        log = st.empty()
-        lines: list[str] = []
-        try:
-            for line in runs.run_lines(runs.command(spec, out, args)):
-                lines = [*lines[-24:], line]
-                log.code("\n".join(lines), language=None)
-                share = render.progress_fraction(line)
-                if share is not None:
-                    bar.progress(share, text=f"{spec.title}: {share:.0%}")
-        except runs.EvalFailed as exc:
-            status.update(label=f"{spec.title} failed (exit code {exc.code})", state="error", expanded=True)
-            log.code("\n".join(exc.tail), language=None)
-            bar.empty()
-            return False
-        except OSError as exc:
-            status.update(label=f"{spec.title} could not start: {exc}", state="error")
-            bar.empty()
-            return False
-        status.update(label=f"{spec.title} finished", state="complete", expanded=False)
-    bar.progress(1.0, text=f"{spec.title}: done")
-    return True
+    """Queue one eval as a heavy job (one at a time, per-user limit; see the Jobs panel); True when queued.
+
+    The job writes its report and plots into its own folder; when it succeeds they are also copied beside `out`,
+    where the results below are read from.
+    """
+    job = jobs.submit(spec.name, spec.title, runs.command(spec, Path("{folder}") / out.name, args),
+                      publish=out.parent)
+    return job is not None
 
 
 def show_results(spec: runs.EvalSpec, out: Path) -> None:
@@ -104,14 +89,67 @@ def retrieval_section(data_dir: Path) -> None:
     show_results(spec, out)
 
 
+CONFIGS_DIR = runs.ROOT / "evals" / "configs"
+
+
+def tutor_eval_section(data_dir: Path, courses: list[str]) -> None:
+    spec = runs.TUTOR
+    st.markdown(spec.description)
+    ready = runs.available(spec)
+    configs = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml")) if CONFIGS_DIR.is_dir() else []
+    with st.form("tutor_eval_form", border=False):
+        c1, c2, c3 = st.columns(3)
+        course = c1.selectbox("Course", courses)
+        learners = c2.number_input("Simulated learners", min_value=1, max_value=2_000, value=100, step=10)
+        seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=1, step=1, key="tutor_eval_seed")
+        chosen = st.multiselect("Configurations (the first is the baseline)", configs,
+                                default=[c for c in ("default",) if c in configs])
+        go = st.form_submit_button("Run the tutor eval", type="primary", disabled=not ready,
+                                   icon=":material/play_arrow:")
+    if not ready:
+        st.warning(f"`{spec.module}` is not available in this installation.")
+    if go and course:
+        out = tev.new_output(data_dir, course, datetime.now())
+        args = ["--course", course, "--learners", str(int(learners)), "--seed", str(int(seed))]
+        for name in chosen:
+            args += ["--config", str(CONFIGS_DIR / f"{name}.yaml")]
+        run_eval(spec, out, args)
+    saved = tev.earlier_runs(data_dir)
+    if not saved:
+        st.caption("No results yet: run it above.")
+        return
+    names = [p.name for p in saved]
+    opened = st.selectbox("Open a run", names, index=0, key="tutor_eval_open")
+    try:
+        report = tev.load_report(saved[names.index(opened)])
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    tev.show_report(report, saved[names.index(opened)])
+    others = st.multiselect("Compare with earlier runs", [n for n in names if n != opened], key="tutor_eval_cmp")
+    if others:
+        loaded = [(opened, report)]
+        for name in others:
+            try:
+                loaded.append((name, tev.load_report(saved[names.index(name)])))
+            except ValueError as exc:
+                st.error(str(exc))
+        tev.compare_runs(loaded)
+
+
 def main() -> None:
+    account = auth.require(Action.EVALUATE)
     data_dir = get_tutor().settings.data_dir
     st.title("Evaluate")
-    mastery, retrieval = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title])
+    mastery, retrieval, tutor_tab = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title, runs.TUTOR.title])
     with mastery:
         mastery_section(data_dir)
     with retrieval:
         retrieval_section(data_dir)
+    with tutor_tab:
+        tutor_eval_section(data_dir, sorted(get_tutor().courses))
+    st.subheader("Jobs")
+    jobs.panel(account)
 
 
 main()

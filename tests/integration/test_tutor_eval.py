@@ -1,0 +1,168 @@
+"""The tutor eval on a small case: simulated learners through the real tutor (real Chroma, SQLite, graph)."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.learner_sim import (
+    DEFAULT_POPULATION,
+    PopulationError,
+    answer_keys,
+    draw_learner,
+    load_population,
+    right_answer,
+    wrong_answer,
+)
+from evals.pedagogy_judge import DIMENSIONS, judge_report
+from evals.tutor_driver import Sample, Trace, reveals
+from evals.tutor_eval import EvalConfig, load_config, run
+from tests.fakes.anthropic_server import Reply
+from tutor.course.loader import load_course
+from tutor.course.models import FreeResponseItem
+from tutor.course.templates import instantiate
+from tutor.grading import grade_objective
+from tutor.llm.offline import OfflineProvider
+from tutor.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "evals" / "configs"
+OFFLINE = Settings(anthropic_api_key=None)
+
+
+@pytest.fixture(scope="module")
+def lax_vs_default() -> dict[str, object]:
+    """One run of two configurations on the same 16 learners of the mini course (one worker)."""
+    return run("mini-course", 16, seed=3, configs=[load_config(CONFIGS / "default.yaml"),
+                                                     load_config(CONFIGS / "lax-gate.yaml")],
+               workers=1, content_dir=ROOT / "tests" / "fixtures", settings_env=OFFLINE)
+
+
+def test_a_lax_gate_shows_more_false_mastery_than_the_default(lax_vs_default: dict) -> None:  # type: ignore[type-arg]
+    default, lax = lax_vs_default["configs"]["default"], lax_vs_default["configs"]["lax-gate"]
+    assert default["false_mastery"]["n"] > 0 and lax["false_mastery"]["n"] > 0
+    assert lax["false_mastery"]["rate"] > default["false_mastery"]["rate"]
+    assert lax["items_to_mastery"]["mean"] < default["items_to_mastery"]["mean"]
+    low, high = default["false_mastery"]["low"], default["false_mastery"]["high"]
+    assert low <= default["false_mastery"]["rate"] <= high
+    difference = lax_vs_default["comparisons"][0]["differences"]["false_mastery_rate"]
+    assert difference["difference"] > 0 and difference["low"] <= difference["difference"] <= difference["high"]
+
+
+def test_every_learner_ran_through_the_tutor_and_was_graded_as_intended(lax_vs_default: dict) -> None:  # type: ignore[type-arg]
+    for figures in lax_vs_default["configs"].values():
+        answers = figures["answers"]
+        assert answers["graded"] > 16 and answers["unread"] == 0
+        assert answers["graded_against_intent"] == 0  # the simulator's keys agree with the tutor's grading
+        assert figures["latency_ms"]["turns"] >= answers["graded"]
+        assert figures["usage"]["cost_per_learner_usd"] == 0.0  # offline
+        assert set(figures["skills"]) == {"halves", "adding", "words"}
+        assert figures["completed"]["n"] == 16
+    judge = lax_vs_default["judge"]["default"]
+    assert judge["dimensions"]["revealing_the_answer"]["source"] == "computed"
+    assert judge["dimensions"]["coherence"] == {"status": "not run"}
+
+
+def test_the_command_writes_the_report_and_plot(tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "evals.tutor_eval", "--course", "mini-course", "--learners", "3", "--seed", "1",
+         "--workers", "2", "--content-dir", "tests/fixtures", "--no-judge", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["report"] == "tutor_eval" and report["meta"]["learners"] == 3
+    assert out.with_suffix(".png").is_file()
+    assert "false mastery <= 3%" in done.stdout
+
+
+def test_bad_input_gets_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nmastery: {min_items: 0}\n")
+    done = subprocess.run([sys.executable, "-m", "evals.tutor_eval", "--course", "fractions", "--config", str(bad),
+                           "--json", str(tmp_path / "o.json")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "[mastery.min_items]" in done.stderr and str(bad) in done.stderr
+    population = tmp_path / "pop.yaml"
+    population.write_text("name: p\nprofiles:\n  - {name: a, weight: 1, guess: 2}\n")
+    with pytest.raises(PopulationError, match=r"\[profiles.0.guess\]"):
+        load_population(population)
+
+
+def test_simulated_answers_are_graded_as_meant() -> None:
+    """Right answers come from the item's key, wrong ones are plausible and graded wrong, on both courses."""
+    rng = random.Random(0)
+    offline = OfflineProvider()
+    for name in ("fractions", "data-privacy"):
+        course = load_course(ROOT / "content" / name)
+        for items in course.items.values():
+            for item in items:
+                instance = instantiate(item, rng.randrange(10**6))
+                right, wrong = right_answer(item, instance), wrong_answer(item, instance, course, rng)
+                if isinstance(item, FreeResponseItem):
+                    assert offline.grade_free_response(item=item, answer=right)[0].correct, item.id
+                    assert not offline.grade_free_response(item=item, answer=wrong)[0].correct, item.id
+                else:
+                    assert grade_objective(item, right, instance).correct, item.id
+                    wrong_grade = grade_objective(item, wrong, instance)
+                    assert wrong_grade.understood and not wrong_grade.correct, (item.id, wrong)
+                assert answer_keys(item, instance)
+
+
+def test_the_same_learners_are_drawn_for_every_configuration() -> None:
+    course = load_course(ROOT / "content" / "fractions")
+    population = load_population(DEFAULT_POPULATION)
+    first = [draw_learner(i, 5, population, course) for i in range(40)]
+    again = [draw_learner(i, 5, population, course) for i in range(40)]
+    assert [(a.profile, a.known, a.slip) for a in first] == [(b.profile, b.known, b.slip) for b in again]
+    assert {a.profile for a in first} >= {"typical", "quick", "struggling"}
+    missing = [a for a in first if a.blocked]
+    assert missing and all(not a.known[a.blocked] and not a.can_learn(s) for a in missing
+                           for s, deps in a.prerequisites.items() if a.blocked in deps)
+
+
+def test_telling_is_found_only_when_the_text_solves_this_question() -> None:
+    prompt = "What is 1/4 of 20?"
+    assert reveals("20 ÷ 4 = 5, so 1/4 of 20 is 5.", ["5"], prompt=prompt, free_text=False) == "5"
+    assert reveals("Hint 1 of 2: share 20 into 4 groups of 5", ["5"], prompt="What is 1/3 of 15?",
+                   free_text=False) is None
+    assert reveals("6/9 = 2/3", ["3/4"], prompt="Simplify 18/24", free_text=False) is None
+    assert reveals("13/4 of it", ["3/4"], prompt="x", free_text=False) is None
+    assert reveals("It is called the denominator.", ["denominator"], prompt="What is the bottom number called?",
+                   free_text=False) == "denominator"
+    reference = "I should report it to the DPO at once because the 72 hour clock starts when we know"
+    assert reveals(f"A good answer: {reference}.", [reference], prompt="", free_text=True)
+    assert reveals("Tell the DPO quickly.", [reference], prompt="", free_text=True) is None
+
+
+def test_config_files_are_checked(tmp_path: Path) -> None:
+    assert load_config(CONFIGS / "lax-gate.yaml").mastery is not None
+    assert EvalConfig(name="x").provider == "offline"
+
+
+def test_the_judge_scores_turns_through_a_forced_tool_call(fake_anthropic) -> None:  # type: ignore[no-untyped-def]
+    trace = Trace(learner=0, profile="typical", questions_asked=4)
+    trace.samples = [Sample("hint", "What is 1/4 of 20?", "hint", "Share 20 into 4 equal groups.", None, False),
+                     Sample("feedback", "What is 1/4 of 20?", "4", "Not quite: 20 ÷ 4 = 5.", False, True)]
+    good = {"mistake_identification": "yes", "mistake_location": "yes", "revealing_the_answer": "no",
+            "providing_guidance": "yes", "actionability": "to_some_extent", "coherence": "yes",
+            "tutor_tone": "encouraging", "human_likeness": "yes", "rationale": "Guides without telling."}
+    fake_anthropic.queue(Reply.tool("record_scores", good), Reply.tool("record_scores", {**good, "coherence": 7}))
+    settings = Settings(anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.url, anthropic_max_retries=0)
+    report = judge_report([trace], enabled=True, samples=2, seed=1, settings=settings)
+    assert report["turns"] == 1 and len(report["errors"]) == 1 and "malformed" in report["errors"][0]
+    assert set(report["dimensions"]) == set(DIMENSIONS)
+    assert report["dimensions"]["actionability"]["desirable_share"] == 0.0
+    assert report["dimensions"]["tutor_tone"]["desirable_share"] == 1.0
+    request = fake_anthropic.requests[0].body
+    assert request["tool_choice"] == {"type": "tool", "name": "record_scores"}
+    assert "MRBench" in fake_anthropic.requests[0].all_text
+    offline = judge_report([trace], enabled=True, samples=2, seed=1, settings=OFFLINE)
+    assert offline["dimensions"]["mistake_location"] == {"status": "not run"}
+    assert offline["dimensions"]["revealing_the_answer"]["desirable_share"] == 1.0

@@ -1,0 +1,1 @@
+"""Authoring help for content teams: drafts awaiting approval, drafting with Claude, and coverage."""
