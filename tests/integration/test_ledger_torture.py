@@ -35,7 +35,8 @@ def _driver(data: Path, store: Path, url: str, seed: int, turns: int = 10_000) -
     return subprocess.Popen(
         [sys.executable, "-m", "tests.support.torture", str(data), str(store), url, *LEARNERS, "--seed", str(seed),
          "--turns", str(turns)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 
