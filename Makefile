@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
+ADDRESS ?= localhost
 
-.PHONY: run chat test install load lint typecheck pytest browser lrs bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser lrs postgres bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Load the sample courses and open the tutor in the browser (http://localhost:8501), offline unless ANTHROPIC_API_KEY is set.
+## The first time, it creates a local admin and prints its one-time password; learners may register themselves.
 run: install load
-	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.headless true \
+	$(BIN)/tutor users ensure-admin
+	TUTOR_SELF_REGISTRATION=$${TUTOR_SELF_REGISTRATION:-true} \
+	$(BIN)/streamlit run ui/app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true \
 		--browser.gatherUsageStats false --client.toolbarMode viewer
 
 ## The same tutor in the terminal.
@@ -42,6 +46,10 @@ $(LRS)/.installed:
 	touch $@
 
 lrs: $(LRS)/.installed
+## Debian's PostgreSQL for the ledger tests (the tests start their own server on 127.0.0.1 in a temp folder).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
@@ -49,7 +57,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser lrs
+pytest: install browser lrs postgres
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

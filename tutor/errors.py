@@ -44,7 +44,7 @@ def settings_message(exc: ValidationError) -> str:
         about = f" ({info.description})" if info is not None and info.description else ""
         message = str(error["msg"]).split(",")[0]
         parts.append(f"{name}{shown}: {message}{about}")
-    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Settings)"
+    return "bad setting " + "; ".join(parts) + ". Fix or unset it (environment or .env; see README: Configuration)"
 
 
 def _field(loc: str) -> tuple[str, FieldInfo | None]:
@@ -89,7 +89,7 @@ def setup_message(exc: BaseException, settings: Settings) -> str:
 
 def _database_message(exc: DatabaseError, settings: Settings) -> str:
     url = make_url(settings.resolved_database_url)
-    reason = str(exc.orig) if exc.orig is not None else str(exc).splitlines()[0]
+    reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())  # drivers' messages span lines
     if url.get_backend_name() == "sqlite" and url.database:
         path = Path(url.database)
         return (f"the learner records database {path} cannot be used ({reason}); restore it from a backup, or "

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     model_cache: Path | None = Field(
         None, description="where the fused int8 embedding model is cached; default $XDG_CACHE_HOME/mastery-tutor"
     )
+    retrieval_section_words: int = Field(
+        400, ge=50, description="longest section (words) the tutor is given; a longer one is cut around its best chunk"
+    )
+    ingest_max_pages: int = Field(2000, ge=1, description="a PDF with more pages than this is not ingested")
+    ingest_max_chunks: int = Field(
+        20000, ge=1, description="a file making more search chunks than this is not ingested"
+    )
+    ingest_max_chars: int = Field(
+        5_000_000, ge=1, description="a file with more characters of text than this is not ingested"
+    )
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TUTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
     )
@@ -33,7 +43,14 @@ class Settings(BaseSettings):
     anthropic_model: str = Field("claude-sonnet-5-5", description="model for explanations and answers")
     anthropic_fast_model: str = Field("claude-haiku-5-5", description="model for grading and hints")
     anthropic_timeout: float = Field(30.0, gt=0, description="seconds per request")
-    anthropic_max_retries: int = Field(2, ge=0)
+    anthropic_max_retries: int = Field(2, ge=0, description="retries of a failed request, within the turn's time")
+    llm_turn_seconds: float = Field(
+        20.0, gt=0,
+        description="seconds the language model may take per learner turn, all calls and retries; then offline",
+    )
+    daily_token_budget: int | None = Field(
+        None, ge=1, description="tokens one learner may spend on the language model per day (UTC); then offline"
+    )
     max_remediations: int = Field(
         STEP_BACK_AFTER, ge=1,
         description="remediations on a skill without progress before its weakest prerequisite is checked again",
@@ -49,6 +66,7 @@ class Settings(BaseSettings):
     )
     jobs_concurrency: int = Field(1, ge=1, description="heavy jobs (evals, benchmarks, big ingests) run at once")
     jobs_per_user: int = Field(2, ge=1, description="queued or running heavy jobs one person may have")
+    large_upload_mb: float = Field(2.0, gt=0, description="uploads larger than this are ingested by a queued job")
     xapi_url: str | None = Field(None, description="xAPI endpoint of the organisation's LRS; unset: no statements")
     xapi_username: str | None = Field(None, description="LRS basic-auth user (the LRS's key)")
     xapi_password: SecretStr | None = Field(None, description="LRS basic-auth password (the LRS's secret)")

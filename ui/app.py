@@ -25,14 +25,15 @@ OFFLINE_BANNER = (
     "Running offline: explanations come from the course material; set ANTHROPIC_API_KEY to use Claude."
 )
 PAGES = Path(__file__).parent / "pages"
+# Each page with the action its role must allow (no bare string here: Streamlit's magic would show it).
 ROLE_PAGES: list[tuple[str, str, str, Action]] = [
     ("learn.py", "Learn", ":material/school:", Action.LEARN),
     ("content.py", "Content", ":material/library_books:", Action.CONTENT_VIEW),
     ("evaluate.py", "Evaluate", ":material/monitoring:", Action.EVALUATE),
     ("instructor.py", "Instructor", ":material/groups:", Action.VIEW_PROGRESS),
+    ("review.py", "Review", ":material/rate_review:", Action.REVIEW_ANSWERS),
     ("admin.py", "Admin", ":material/manage_accounts:", Action.MANAGE_USERS),
 ]
-"""Each page with the action its role must allow."""
 
 
 def main() -> None:

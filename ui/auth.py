@@ -180,8 +180,11 @@ def sign_in_page() -> None:
     if config is not None:
         provider = None if "client_id" in config else next(
             (k for k, v in config.items() if isinstance(v, Mapping)), None)
-        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login, args=(provider,)
-                  if provider else ())
+        if st.button("Sign in", type="primary", icon=":material/login:", key="oidc_sign_in"):
+            if provider:
+                st.login(provider)
+            else:
+                st.login()
         return
     tabs = st.tabs(["Sign in", "Register"]) if settings().self_registration else [st.container()]
     with tabs[0], st.form("sign-in", border=True):

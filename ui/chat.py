@@ -26,15 +26,16 @@ def _avatar(role: str) -> tuple[str, str]:
     return ("user", LEARNER_AVATAR) if role == "learner" else ("assistant", TUTOR_AVATAR)
 
 
-def render_sources(citations: Sequence[Mapping[str, str]]) -> None:
-    """The passages an explanation used, behind an expander."""
+def render_sources(citations: Sequence[Mapping[str, str]], shown: str = "") -> None:
+    """The passages an explanation used, behind an expander; a passage already quoted in `shown` (the message)
+    is named, not repeated."""
     if not citations:
         return
     with st.expander(f"Sources ({len(citations)})", icon=":material/menu_book:"):
         for i, citation in enumerate(citations):
             if i:
                 st.divider()
-            st.markdown(render.citation_markdown(citation))
+            st.markdown(render.citation_markdown(citation, quote=not render.already_shown(citation, shown)))
 
 
 def render_body(message: Mapping[str, Any], *, streamed: bool = False) -> None:
@@ -67,7 +68,10 @@ def render_body(message: Mapping[str, Any], *, streamed: bool = False) -> None:
             st.markdown(f":material/lightbulb: {text}")
         else:
             st.markdown(text)
-    render_sources(message.get("citations") or [])
+    if message.get("more"):
+        with st.expander("Other common mistakes", icon=":material/list:"):
+            st.markdown(str(message["more"]))
+    render_sources(message.get("citations") or [], text)
 
 
 def render_transcript(messages: Sequence[Mapping[str, Any]], pending: Mapping[str, Any] | None) -> None:
@@ -82,7 +86,7 @@ def render_transcript(messages: Sequence[Mapping[str, Any]], pending: Mapping[st
         name, avatar = _avatar(str(message.get("role", "tutor")))
         with st.chat_message(name, avatar=avatar):
             if message.get("role") == "learner":
-                st.markdown(str(message.get("text", "")))
+                st.markdown(render.plain_text(str(message.get("text", ""))))
             else:
                 render_body(message)
 

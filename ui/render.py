@@ -66,10 +66,18 @@ def _dot_id(text: str) -> str:
     return '"' + _dot_text(text) + '"'
 
 
-def skill_label(title: str, p_known: float, width: int = 16) -> str:
-    """A node label: the title wrapped to a few short lines, then the mastery estimate as a percentage."""
+def skill_label(title: str, p_known: float, width: int = 16, status: str = "") -> str:
+    """A node label: the title wrapped to a few short lines, then the mastery estimate as a percentage (or
+    "locked": a locked skill has no estimate of its own yet, only the course's prior)."""
     lines = textwrap.wrap(title, width=width) or [title]
-    return "\\n".join(_dot_text(line) for line in lines) + f"\\n{percent(p_known)}"
+    last = "locked" if status == "locked" else percent(p_known)
+    return "\\n".join(_dot_text(line) for line in lines) + f"\\n{last}"
+
+
+def skill_standing(skill: SkillLike) -> str:
+    """A skill's state in words for the list of skills: "Locked", or the state and the mastery estimate."""
+    label = status_style(skill.status).label
+    return label if skill.status == "locked" else f"{label}, {percent(skill.p_known)}"
 
 
 def percent(value: float) -> str:
@@ -92,9 +100,10 @@ def skill_map_dot(skills: Iterable[SkillLike], current: str | None = None) -> st
     for skill in skills:
         style = status_style(skill.status)
         width = 3 if skill.id == current else 1.2
-        tooltip = f"{skill.title}: {style.label}, mastery estimate {percent(skill.p_known)}"
+        tooltip = f"{skill.title}: {skill_standing(skill)}"
         lines.append(
-            f'  {_dot_id(skill.id)} [label="{skill_label(skill.title, skill.p_known)}", fillcolor="{style.fill}", '
+            f'  {_dot_id(skill.id)} [label="{skill_label(skill.title, skill.p_known, status=skill.status)}", '
+            f'fillcolor="{style.fill}", '
             f'color="{style.border}", penwidth={width}, tooltip="{_dot_text(tooltip)}"];'
         )
     for skill in skills:
@@ -144,6 +153,23 @@ def decision_is_current(decision: Mapping[str, Any] | None, skill: SkillLike | N
     return not (decision.get("status") == "mastered" and skill.status not in ("mastered", "review_due"))
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain_text(text: str) -> str:
+    """A learner's message as Markdown that shows exactly what they typed: every Markdown character escaped (no
+    headings, tables, links or images, so nothing remote is ever fetched), line breaks kept."""
+    return "  \n".join(_MARKDOWN_SPECIALS.sub(r"\\\1", line) for line in text.splitlines())
+
+
+def split_latest_turn(messages: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The conversation before the learner's last message, and the latest turn (that message and the replies)."""
+    last = max((i for i, m in enumerate(messages) if m.get("role") == "learner"), default=None)
+    if last is None:
+        return [], list(messages)
+    return list(messages[:last]), list(messages[last:])
+
+
 def progress_text(skills: Sequence[SkillLike]) -> str:
     mastered = sum(1 for s in skills if s.status in ("mastered", "review_due"))
     return f"{mastered} of {len(skills)} skills mastered"
@@ -178,11 +204,23 @@ def choices_markdown(choices: Sequence[str]) -> str:
     return "\n".join(f"- **{choice_letter(i)}.** {text}" for i, text in enumerate(choices))
 
 
-def citation_markdown(citation: Mapping[str, str]) -> str:
-    """One cited passage: where it comes from, then its text quoted."""
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[*_`>#\[\]]", " ", text).split()).lower()
+
+
+def already_shown(citation: Mapping[str, str], shown: str) -> bool:
+    """Whether the message already quotes the passage word for word (then Sources only names it)."""
+    body = _words(str(citation.get("text", "")))
+    return bool(body) and body in _words(shown)
+
+
+def citation_markdown(citation: Mapping[str, str], *, quote: bool = True) -> str:
+    """One cited passage: where it comes from, then its text quoted (unless `quote` is False: shown above)."""
     where = str(citation.get("source", ""))
     heading = str(citation.get("heading", ""))
     title = f"**{where}**" + (f" › {heading}" if heading else "")
+    if not quote:
+        return f"{title} (quoted in full above)"
     body = str(citation.get("text", "")).strip()
     quoted = "\n".join("> " + line if line else ">" for line in body.splitlines())
     return f"{title}\n\n{quoted}" if quoted else title
@@ -219,6 +257,27 @@ def item_analysis_rows(stats: Iterable[Any]) -> list[dict[str, Any]]:
         for s in stats
     ]
     return sorted(rows, key=lambda r: (r["Flag"] == "", r["Skill"], r["Item"]))
+
+
+def choice_rows(counts: Iterable[Any]) -> list[dict[str, Any]]:
+    """Choice counts (tutor.distractors.ChoiceCount) as table rows."""
+    return [{"Item": c.item_id, "Choice": c.choice, "Correct": "yes" if c.correct else "",
+             "Misconception": c.misconception or "", "Chosen": c.chosen, "Share": round(c.share * 100, 1)}
+            for c in counts]
+
+
+def unusable_sources(sources: Iterable[Any], names: Sequence[str]) -> list[str]:
+    """What the store holds of the just-added files that explanations cannot use: passages with no skill (never
+    retrieved for a skill) or no style (a re-explanation cannot choose them by style)."""
+    found = []
+    for source in sources:
+        if source.source not in names:
+            continue
+        if not source.skills:
+            found.append(f"{source.source}: its passages name no skill")
+        elif not source.styles:
+            found.append(f"{source.source}: its passages have no style")
+    return found
 
 
 # ---------------------------------------------------------------- evaluate page

@@ -70,6 +70,21 @@ class Server:
     log: Path
 
 
+PASSWORD_SUFFIX = "-e2e-Passw0rd"
+
+
+def add_account(server: Server, name: str, role: str = "learner") -> str:
+    """Add an account to the server's database (password: name + PASSWORD_SUFFIX); its learner records key."""
+    from tutor.auth import Accounts, Role
+
+    accounts = Accounts(f"sqlite:///{(server.data_dir / 'tutor.db').resolve()}")
+    try:
+        found = accounts.find(name) or accounts.add(name, name + PASSWORD_SUFFIX, Role(role))
+        return found.learner_key
+    finally:
+        accounts.close()
+
+
 def app_env(data_dir: Path) -> dict[str, str]:
     """The app's environment: this one without any tutor settings or API key, plus a private data folder.
 

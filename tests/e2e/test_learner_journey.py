@@ -1,7 +1,8 @@
 """A learner's journey in a real browser (Debian's Chromium via Playwright) against the real app, offline.
 
 Sign in -> explanation with sources -> wrong answers until a different explanation -> correct answers until the
-first fractions skill is mastered -> reload and resume at the same question -> a second learner sees none of it.
+first fractions skill is mastered -> reload: still signed in, at the same question -> a second learner sees none of
+it, by any route (A's name, a URL parameter naming A, a second tab).
 Correct answers are looked up server-side (course files + the pending item's checkpointed instance), never from
 the page; the page and every message the server sends to the browser are checked for the pending item's key.
 """
@@ -22,7 +23,7 @@ import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import CONTENT, Server
+from tests.e2e.conftest import CONTENT, PASSWORD_SUFFIX, Server, add_account
 from tutor.course.loader import load_course
 from tutor.course.models import Course, FreeResponseItem, Item, MultipleChoiceItem, NumericItem, ShortTextItem
 from tutor.course.templates import instantiate
@@ -84,10 +85,12 @@ def pending_item(data_dir: Path, learner: str, course: Course = FRACTIONS) -> Pe
 class Learner:
     """One browser context (its own Streamlit session) signed in as one learner."""
 
-    def __init__(self, page: Any, server: Server, name: str, shots: Path) -> None:
+    def __init__(self, page: Any, server: Server, name: str, shots: Path, role: str = "learner") -> None:
         self.page = page
         self.server = server
         self.name = name
+        self.key = add_account(server, name, role)
+        """The learner id the tutor files this account's learning under."""
         self.shots = shots
         self.frames: list[bytes] = []
         """What the server sent to this browser since the last answer."""
@@ -104,10 +107,18 @@ class Learner:
             self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                                         timeout=TURN_TIMEOUT)
 
-    def sign_in(self) -> None:
+    def sign_in_only(self, password: str | None = None) -> None:
         page = self.page
         page.goto(self.server.url)
-        page.get_by_label("Your name").fill(self.name)
+        page.get_by_label("Sign-in name").wait_for(timeout=TURN_TIMEOUT)  # the first visit loads the tutor
+        page.get_by_label("Sign-in name").fill(self.name)
+        page.get_by_label("Password", exact=True).fill(password or self.name + PASSWORD_SUFFIX)
+        page.get_by_role("button", name="Sign in").click()
+        self.settle()
+
+    def sign_in(self) -> None:
+        self.sign_in_only()
+        page = self.page
         page.get_by_test_id("stSelectbox").filter(has_text="Course").click()
         page.get_by_role("option", name="Fractions").click()
         page.get_by_role("button", name="Start learning").click()
@@ -185,10 +196,10 @@ class Learner:
 
 
 @contextmanager
-def learner(browser: Any, server: Server, name: str, shots: Path) -> Iterator[Learner]:
+def learner(browser: Any, server: Server, name: str, shots: Path, role: str = "learner") -> Iterator[Learner]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        yield Learner(context.new_page(), server, name, shots)
+        yield Learner(context.new_page(), server, name, shots, role)
     finally:
         context.close()
 
@@ -208,7 +219,7 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
         first_style = alice.explanation_labels()[0]
         alice.page.get_by_text(re.compile(r"^Sources \(\d+\)")).first.click()
         assert "meaning.md" in alice.text()
-        pending = pending_item(server.data_dir, "e2e-alice")
+        pending = pending_item(server.data_dir, alice.key)
         assert alice.pending_id() == pending.item.id
         alice.assert_no_key(pending)
         alice.shot("01-explanation")
@@ -218,7 +229,7 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
 
         # wrong answers until the tutor explains again, in a different style
         for _ in range(4):
-            pending = pending_item(server.data_dir, "e2e-alice")
+            pending = pending_item(server.data_dir, alice.key)
             alice.answer(pending, pending.wrong)
             if len(alice.explanation_labels()) > 1:
                 break
@@ -232,7 +243,7 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
         for _ in range(25):
             if MASTERED in alice.text():
                 break
-            pending = pending_item(server.data_dir, "e2e-alice")
+            pending = pending_item(server.data_dir, alice.key)
             assert alice.pending_id() == pending.item.id
             alice.assert_no_key(pending)
             alice.answer(pending, pending.right)
@@ -242,9 +253,11 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
         alice.shot("03-mastered")
         pending_before, messages_before = alice.pending_id(), alice.messages()
 
-        # a reload is a new browser session: sign in again and continue at the same question
+        # a reload is a new browser session: still signed in (the cookie), at the same course and question
         alice.page.reload()
-        alice.sign_in()
+        alice.page.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=TURN_TIMEOUT)
+        alice.settle()
+        assert "Sign-in name" not in alice.text()
         assert alice.pending_id() == pending_before
         assert alice.messages() == messages_before
         assert MASTERED in alice.text()
@@ -252,21 +265,46 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
         alice_answers = alice.learner_messages()
 
     with learner(browser, server, "e2e-bob", shots) as bob:
+        # typing Alice's name: there is no name box, and her name with Bob's password does not sign in
+        bob.page.goto(server.url)
+        bob.page.get_by_label("Sign-in name").wait_for(timeout=TURN_TIMEOUT)
+        bob.page.get_by_label("Sign-in name").fill("e2e-alice")
+        bob.page.get_by_label("Password", exact=True).fill("e2e-bob" + PASSWORD_SUFFIX)
+        bob.page.get_by_role("button", name="Sign in").click()
+        bob.settle()
+        assert "Wrong sign-in name or password" in bob.text()
         bob.sign_in()
         assert bob.learner_messages() == []
         assert MASTERED not in bob.text()
         assert "Another explanation" not in bob.text()
-        assert "Signed in as e2e-bob" in bob.text()
+        assert "Signed in as e2e-bob (learner)" in bob.text()
         assert len(alice_answers) > 5
         bob.shot("05-second-learner")
+        # a URL naming Alice (by name or id), and a second tab: still Bob's own session
+        for query in (f"?learner=e2e-alice&course={COURSE}", f"?learner_id={alice.key}&course={COURSE}",
+                      f"?course={COURSE}&thread={alice.key}:{COURSE}"):
+            bob.page.goto(bob.server.url + "/" + query)
+            bob.page.get_by_text("Signed in as").wait_for(timeout=TURN_TIMEOUT)
+            bob.page.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=TURN_TIMEOUT)
+            bob.settle()
+            assert "Signed in as e2e-bob" in bob.text()
+            assert bob.learner_messages() == [] and MASTERED not in bob.text()
+        second = bob.page.context.new_page()
+        second.goto(f"{server.url}/?course={COURSE}")
+        second.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=TURN_TIMEOUT)
+        assert "Signed in as e2e-bob" in second.inner_text("body")
+        assert MASTERED not in second.inner_text("body")
+        assert not any(a in second.inner_text("body") for a in alice_answers if len(a) > 3)
 
 
 def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Server, shots: Path) -> None:
     """Validate a course, upload material with a progress bar, see the store and item analysis, run the
     mastery benchmark and download its JSON."""
-    with learner(browser, server, "e2e-carol", shots) as carol:
+    with learner(browser, server, "e2e-carol", shots, role="author") as carol:
         carol.sign_in()  # one wrong answer, so the attempt log is never empty
-        carol.answer(pending_item(server.data_dir, "e2e-carol"), pending_item(server.data_dir, "e2e-carol").wrong)
+        carol.answer(pending_item(server.data_dir, carol.key), pending_item(server.data_dir, carol.key).wrong)
+        nav = carol.page.get_by_test_id("stSidebarNavLink").all_inner_texts()
+        assert [n.split()[-1] for n in nav] == ["Learn", "Content", "Review"]  # (each link starts with its icon)
 
         page = carol.page
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Content").click()
@@ -275,11 +313,14 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.shot("06-content-validate")
 
         page.get_by_role("tab", name="Source material").click()
-        page.get_by_test_id("stSelectbox").filter(visible=True).filter(has_text="Course").click()
+        # the box labelled exactly "Course": the page's item-bank section has its own "Course folder" box
+        page.get_by_test_id("stSelectbox").filter(visible=True).filter(
+            has=page.get_by_text("Course", exact=True)).click()
         page.get_by_role("option", name="Fractions").click()
         carol.settle()
         notes = b"# Fractions in the kitchen\n\nHalf a cup and a quarter cup make three quarters of a cup.\n"
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        page.get_by_test_id("stFileUploader").filter(has=page.get_by_text("Source files", exact=True)).get_by_test_id(
+            "stFileUploaderDropzoneInput").set_input_files(
             files=[{"name": "kitchen-e2e.md", "mimeType": "text/markdown", "buffer": notes}])
         carol.settle()
         page.get_by_role("button", name="Add to course").click()
@@ -289,20 +330,34 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.shot("07-content-upload")
 
         page.get_by_role("tab", name="Item analysis").click()
-        page.get_by_test_id("stSelectbox").filter(visible=True).filter(has_text="Course").click()
+        page.get_by_test_id("stSelectbox").filter(visible=True).filter(
+            has=page.get_by_text("Course", exact=True)).click()
         page.get_by_role("option", name="Fractions").click()
         carol.settle()
         page.get_by_text("Items answered").wait_for(timeout=TURN_TIMEOUT)
         carol.shot("08-content-item-analysis")
 
+        page.goto(f"{server.url}/evaluate")  # an author may not run evaluations, even by URL
+        page.get_by_text("Not allowed").wait_for(timeout=TURN_TIMEOUT)
+        carol.settle()
+        assert "Not allowed: your role (author) cannot use this page" in carol.text()
+        assert "Run the mastery benchmark" not in carol.text()
+
+    with learner(browser, server, "e2e-dave", shots, role="instructor") as dave:
+        dave.sign_in_only()
+        page = dave.page
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Evaluate").click()
         page.get_by_role("button", name="Run the mastery benchmark").click()
-        page.get_by_text("Mastery benchmark finished").wait_for(timeout=120_000)
-        carol.settle()
+        page.get_by_text("Mastery benchmark · running").or_(page.get_by_text("Mastery benchmark · queued")).or_(
+            page.get_by_text("Mastery benchmark · done")).first.wait_for(timeout=60_000)
+        dave.shot("09a-evaluate-job")
+        page.get_by_text("Mastery benchmark · done").wait_for(timeout=180_000)
+        page.get_by_role("button", name="Download JSON").first.wait_for(timeout=60_000)
+        dave.settle()
         assert page.get_by_test_id("stImage").count() >= 1
         with page.expect_download() as download:
             page.get_by_role("button", name="Download JSON").first.click()
         report = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
         assert "policies" in report
         page.get_by_text("Results (run").first.scroll_into_view_if_needed()
-        carol.shot("09-evaluate")
+        dave.shot("09-evaluate")

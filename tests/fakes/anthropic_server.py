@@ -4,8 +4,10 @@
 `"stream": true` (message_start, content_block_start, ping, content_block_delta with text_delta or
 input_json_delta, content_block_stop, message_delta with usage, message_stop), exactly as the real API
 shapes them. Replies are scripted per test with a queue of `Reply` values: text, tool calls (also
-malformed ones), API errors (429 with retry-after, 529 overloaded, 500), slow replies that outlast the
-client's timeout, and streams that fail or stall part-way. Every request is recorded.
+malformed ones), API errors (400, 401, 403, 404, 429 with retry-after, 529 overloaded, 500), a proxy's HTML
+page instead of JSON (502), slow replies that outlast the client's timeout, and streams that fail, stall or
+end part-way (without their final event). Every request is recorded. Connection refused and DNS failures need
+no server: see `refused_url` and tests/integration/test_llm_faults.py.
 
     with FakeAnthropicServer() as server:
         server.queue(Reply.overloaded(), Reply.text("Hello [1]"))
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
+import time
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -42,6 +46,9 @@ class Reply:
     fail_after_chunks: int | None = None
     stall_after_chunks: int | None = None
     stall_seconds: float = 0.0
+    html: str | None = None
+    end_after_chunks: int | None = None
+    chunk_delay: float = 0.0
 
     @classmethod
     def text_reply(
@@ -116,6 +123,22 @@ class Reply:
         return cls.error(500, "api_error", "Internal server error")
 
     @classmethod
+    def html_page(cls, status: int = 502, body: str = "<html><body><h1>502 Bad Gateway</h1></body></html>") -> Reply:
+        """An HTML page with `status`, as a proxy or load balancer in front of the API sends."""
+        return cls(status=status, html=body)
+
+    @classmethod
+    def truncated_stream(cls, chunks: list[str], *, after: int) -> Reply:
+        """A stream that sends `after` text deltas, then closes the connection: no content_block_stop,
+        message_delta or message_stop."""
+        return cls(text="".join(chunks), chunks=tuple(chunks), usage=_usage(120, 40, 0, 0), end_after_chunks=after)
+
+    @classmethod
+    def trickle(cls, chunks: list[str], *, every: float) -> Reply:
+        """A stream that sends one text delta every `every` seconds (never silent long enough to time out)."""
+        return cls(text="".join(chunks), chunks=tuple(chunks), usage=_usage(120, 40, 0, 0), chunk_delay=every)
+
+    @classmethod
     def slow(cls, seconds: float, then: Reply | None = None) -> Reply:
         """Wait `seconds` before answering (longer than the client's timeout to provoke one)."""
         return replace(then or cls.text_reply("Sorry for the wait."), delay=seconds)
@@ -151,6 +174,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.monotonic)
+    """`time.monotonic()` when the request arrived (to measure waits between retries)."""
 
     @property
     def system_blocks(self) -> list[dict[str, Any]]:
@@ -266,7 +291,9 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if reply.delay:
                     server._wait(reply.delay)
-                if reply.error_type is not None:
+                if reply.html is not None:
+                    self._html(reply.status, reply.html)
+                elif reply.error_type is not None:
                     self._json(reply.status, _error_body(reply.error_type, reply.error_message), reply.headers)
                 elif body.get("stream"):
                     self._stream(reply, body)
@@ -287,6 +314,13 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, payload: dict[str, Any], extra: tuple[tuple[str, str], ...] = ()) -> None:
             data = json.dumps(payload).encode()
             self._headers(status, "application/json", extra)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _html(self, status: int, page: str) -> None:
+            data = page.encode()
+            self._headers(status, "text/html; charset=utf-8")
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -355,6 +389,10 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
                     if reply.fail_after_chunks is not None and number == reply.fail_after_chunks:
                         self._event("error", _error_body("overloaded_error", "Overloaded"))
                         return
+                    if reply.chunk_delay:
+                        server._wait(reply.chunk_delay)
+                    if reply.end_after_chunks is not None and number == reply.end_after_chunks:
+                        return  # HTTP/1.0: the connection closes, the stream ends here
                     if reply.stall_after_chunks is not None and number == reply.stall_after_chunks:
                         server._wait(reply.stall_seconds)
                     self._event("content_block_delta", {
@@ -373,6 +411,14 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def refused_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (the port was free a moment ago): connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 def _error_body(error_type: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error_type, "message": message}, "request_id": None}
 
@@ -385,4 +431,4 @@ def _word_chunks(text: str, words_per_chunk: int = 4) -> tuple[str, ...]:
     ) or ("",)
 
 
-__all__ = ["FakeAnthropicServer", "RecordedRequest", "Reply"]
+__all__ = ["FakeAnthropicServer", "RecordedRequest", "Reply", "refused_url"]

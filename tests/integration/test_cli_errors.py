@@ -130,3 +130,17 @@ def test_a_broken_course_stops_chat_with_the_validate_command(
     line = in_process(capsys, "chat", "--course", "mini", "--learner", "ann")
     assert line.startswith("tutor chat: a course cannot be loaded: ")
     assert "mini-course/course.yaml" in line and "run `tutor content validate`" in line
+
+
+def test_an_unreachable_database_server_names_the_url_without_its_password(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port on 127.0.0.1 where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TUTOR_DATABASE_URL", f"postgresql+psycopg://tutor:hunter2@127.0.0.1:{port}/tutor")
+    line = in_process(capsys, "calibrate", "--course", "mini-course")
+    assert line.startswith(f"tutor calibrate: the learner records database postgresql+psycopg://tutor:***@127.0.0.1:{port}")
+    assert "hunter2" not in line and "TUTOR_DATABASE_URL" in line

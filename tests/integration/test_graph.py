@@ -277,3 +277,98 @@ def test_the_remediation_limit_comes_from_settings(make_tutor, limit: int) -> No
         drain(tutor.send("kim", "mini", answer(tutor, "kim", "mini", right=False)))
     assert (values["mode"], values["skill_id"]) == ("step_back", "halves")
     assert values["progress"]["adding"]["remediations"] == limit
+
+
+def test_an_unsure_free_text_answer_waits_for_a_person_then_changes_mastery(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store_dir: Path, courses: dict[str, Course]
+) -> None:
+    from tutor.course.models import FreeResponseItem, GradingThresholds
+
+    strict = courses["mini"].model_copy(update={"grading": GradingThresholds(pass_at=0.999, fail_at=0.001)})
+    tutor = Tutor(Settings(data_dir=tmp_path / "data"), store=open_store(Settings(data_dir=store_dir)),
+                  courses=[strict], clock=Clock())
+    try:
+        drain(tutor.start("cy", "mini"))
+        for _ in range(60):
+            item, _instance = pending_instance(tutor, "cy", "mini")
+            if isinstance(item, FreeResponseItem):
+                break
+            drain(tutor.send("cy", "mini", answer(tutor, "cy", "mini", right=True)))
+        assert isinstance(item, FreeResponseItem)
+        before = len(tutor.records.history("mini", "cy"))
+        # an answer that starts with a question word is graded, and an unsure grade goes to a person
+        events = drain(tutor.send("cy", "mini", "When you cut the whole into equal parts, that number is the count."))
+        assert "review" in kinds(events) and "feedback" not in kinds(events)
+        pending = tutor.records.pending_reviews(["mini"])
+        assert [p.item_id for p in pending] == [item.id] and pending[0].reasons and pending[0].confidence is not None
+        assert len(tutor.records.history("mini", "cy")) == before  # not evidence yet
+        nxt, _ = pending_instance(tutor, "cy", "mini")
+        assert not isinstance(nxt, FreeResponseItem)  # another question, objective first
+        p_before = {s.id: s.p_known for s in tutor.view("cy", "mini").skill_map}["words"]
+        tutor.records.review(pending[0].question_id, correct=True, reviewer="teacher", at=Clock()())
+        events = drain(tutor.send("cy", "mini", "where am i"))  # the next turn shows the result
+        reviewed = [e["message"] for e in events if e["type"] == "message" and e["message"]["kind"] == "review"]
+        assert reviewed and reviewed[0]["correct"] is True
+        p_after = {s.id: s.p_known for s in tutor.view("cy", "mini").skill_map}["words"]
+        assert p_after > p_before  # the gate decided again with the reviewed answer as evidence
+        assert tutor.records.history("mini", "cy")[-1].question_id == pending[0].question_id
+        assert tutor.records.pending_reviews(["mini"]) == [] and tutor.records.unseen_reviews("mini", "cy") == []
+        assert [r.answer for r in tutor.records.reviewed_examples("mini", item.id)] == [pending[0].answer]
+        decisions = [d for d in tutor.records.decisions("mini", "cy") if d.key == f"{pending[0].question_id}:decision"]
+        assert len(decisions) == 1
+    finally:
+        tutor.close()
+
+
+def test_an_item_whose_answer_was_shown_is_not_asked_again(make_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tutor.graph.nodes import revealed_items
+
+    tutor: Tutor = make_tutor()
+    course = tutor.course("mini")
+    drain(tutor.start("dan", "mini"))
+    for _ in range(16):  # more than the skill's 6 items: a second round would bring a revealed item back
+        if tutor.view("dan", "mini").complete:
+            break
+        item, _instance = pending_instance(tutor, "dan", "mini")
+        history = tutor.records.history("mini", "dan")
+        shown = revealed_items(course, history)
+        same_skill = {i.id for i in course.items[history[-1].skill_id]} if history else set()
+        if item.id in shown:  # only when every other item of the skill has been revealed
+            assert same_skill <= shown | {item.id}
+        drain(tutor.send("dan", "mini", answer(tutor, "dan", "mini", right=False)))
+    history = tutor.records.history("mini", "dan")
+    assert revealed_items(course, history), "wrong answers to items with worked solutions reveal them"
+
+
+def test_with_claude_an_unsure_grade_goes_to_the_same_queue(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store_dir: Path, courses: dict[str, Course], fake_anthropic
+) -> None:
+    from tests.fakes.anthropic_server import Reply
+    from tutor.course.models import FreeResponseItem
+
+    fake_anthropic.default = Reply.server_error()  # every other call falls back to the offline provider
+    settings = Settings(
+        data_dir=tmp_path / "claude", anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.url,
+        anthropic_max_retries=0, anthropic_timeout=2.0,
+    )
+    tutor = Tutor(settings, store=open_store(Settings(data_dir=store_dir)), courses=[courses["mini"]], clock=Clock())
+    try:
+        drain(tutor.start("cy", "mini"))
+        for _ in range(60):
+            item, _instance = pending_instance(tutor, "cy", "mini")
+            if isinstance(item, FreeResponseItem):
+                break
+            drain(tutor.send("cy", "mini", answer(tutor, "cy", "mini", right=True)))
+        assert isinstance(item, FreeResponseItem)
+        fake_anthropic.queue(Reply.tool("record_grade", {"points_met": [0], "correct": True,
+                                                         "feedback": "Partly there.", "confidence": 0.55}))
+        events = drain(tutor.send("cy", "mini", "It tells you the parts, sort of."))
+        assert "review" in kinds(events) and "feedback" not in kinds(events)
+        [pending] = tutor.records.pending_reviews(["mini"])
+        assert pending.confidence == 0.55 and pending.item_id == item.id
+        [row] = tutor.records.attempts("mini", "cy", include_pending=True)[-1:]
+        assert row.grader == "llm"
+        request = fake_anthropic.requests[-1].body["messages"][0]["content"][0]["text"]
+        assert "<graded_examples>" in request and item.examples[0].answer in request
+    finally:
+        tutor.close()

@@ -285,9 +285,10 @@ def test_a_canvas_qti12_export_zip_maps_choice_numeric_and_reports_matching(tmp_
 
 
 def _comparable(item: Any) -> dict[str, Any]:
-    # what the export reports as not carried: tags, pass_points, exact-fraction rules, answer patterns
+    # what the export reports as not carried: tags, pass_points, exact-fraction rules, answer patterns; and the
+    # labelled free-text examples, which neither Moodle XML nor QTI has a place for
     data = item.model_dump(exclude={"id", "misconception", "pass_points", "allow_equivalent",
-                                    "require_lowest_terms", "pattern"}, exclude_none=True)
+                                    "require_lowest_terms", "pattern", "examples"}, exclude_none=True)
     for choice in data.get("choices", []):
         choice.pop("misconception", None)
     if "answer" in data:
@@ -313,6 +314,8 @@ def test_export_then_import_gives_equivalent_items(tmp_path: Path, fmt: str, nam
     assert len(left_out) == templated
     assert report.ok, report.lines()
     imported = load_course(target)
+    assert {i.id for items in imported.items.values() for i in items} == {
+        i.id for items in original.items.values() for i in items if not getattr(i, "template", None)}
     for skill, items in original.items.items():
         expected = sorted((_comparable(i) for i in items if not getattr(i, "template", None)),
                           key=lambda d: d["form"])  # the export groups a skill's items by form
@@ -346,3 +349,43 @@ def test_bytes_that_are_no_known_format_say_so(tmp_path: Path) -> None:
     path.write_text("<html><body/></html>")
     with pytest.raises(FormatError, match=r"other.xml:1: XML root <html> is not Moodle XML"):
         read_bank(path)
+
+
+def test_broken_copies_of_an_exported_moodle_xml_file_report_each_problem_at_its_line(tmp_path: Path) -> None:
+    data, _ = export_course(load_course(CONTENT / "fractions"), "moodle-xml")
+    lines = data.decode().splitlines()
+    starts = [n for n, text in enumerate(lines, 1) if '<question type="multichoice">' in text]
+    first, second = starts[0], starts[1]
+    lines[first - 1] = lines[first - 1].replace("multichoice", "ddwtos")
+    text_line = next(n for n in range(second, len(lines)) if "<questiontext" in lines[n - 1]) + 1
+    lines[text_line - 1] = lines[text_line - 1].replace("<text>", '<text>&lt;img src="@@PLUGINFILE@@/a.png"&gt; ')
+    category = next(n for n, text in enumerate(lines, 1) if "$course$/top/comparing/Form A" in text)
+    lines[category - 1] = lines[category - 1].replace("comparing", "Comparing decimals")
+    broken = tmp_path / "broken.xml"
+    broken.write_text("\n".join(lines))
+    parsed = read_bank(broken)
+    notes = {n.where: n.message for n in parsed.notes}
+    assert notes[str(first)] == "drag and drop into text cannot be represented"
+    assert notes[str(second)] == "image @@PLUGINFILE@@/a.png has no alt text and cannot be carried"
+    target = tmp_path / "fractions"
+    shutil.copytree(CONTENT / "fractions", target)
+    report = import_banks([broken], target, course_file(target))
+    assert not report.ok
+    assert any(p.startswith("broken.xml:") and "category '$course$/top/Comparing decimals/Form A' maps to skill "
+               "'comparing-decimals', which course fractions does not have" in p for p in report.problems)
+    assert (target / "items" / "comparing.yaml").read_text() == (CONTENT / "fractions" / "items" /
+                                                                  "comparing.yaml").read_text()
+    broken.write_text("\n".join(lines[: len(lines) // 2]))
+    with pytest.raises(FormatError, match=r"^broken.xml:\d+: not well-formed XML"):
+        read_bank(broken)
+
+
+def test_a_canvas_question_bank_objectbank_names_the_skill_by_its_bank_title(tmp_path: Path) -> None:
+    item = CANVAS_QUIZ[CANVAS_QUIZ.index('<item ident="i2"'):CANVAS_QUIZ.index('<item ident="i3"')]
+    bank = ('<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2"><objectbank ident="b1">'
+            "<qtimetadata><qtimetadatafield><fieldlabel>bank_title</fieldlabel><fieldentry>Estimation"
+            f"</fieldentry></qtimetadatafield></qtimetadata>{item}</objectbank></questestinterop>")
+    path = tmp_path / "bank.xml"
+    path.write_text(bank)
+    [question] = read_bank(path).questions
+    assert (question.name, question.category) == ("Range", "Estimation")

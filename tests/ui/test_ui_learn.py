@@ -67,7 +67,9 @@ def test_sign_in_starts_the_course_with_a_streamed_explanation_and_its_sources(f
     assert "A **fraction** names equal parts of one whole." in page
     sources = [e for e in at.expander if e.label.startswith("Sources")]
     assert [e.label for e in sources] == ["Sources (1)"]
-    assert "A fraction names equal parts of one whole." in all_text_of(sources[0])
+    # the explanation quoted the passage whole: Sources names it instead of repeating it word for word
+    assert "A fraction names equal parts of one whole." not in all_text_of(sources[0])
+    assert "quoted in full above" in all_text_of(sources[0])
     assert "meaning.md" in all_text_of(sources[0])
 
 

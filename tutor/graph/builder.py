@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from tutor.graph import nodes, routing
@@ -14,6 +14,8 @@ from tutor.graph.state import Context, TutorState
 
 def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     """pick_skill -> explain | remediate -> ask -> wait -> grade -> gate | review -> ask | pick_skill.
+
+    A finished course waits too: questions are answered, and anything else looks for a review that is due.
 
     wait also routes to hint, skip, status and answer_question, which come back to wait (or ask, for skip).
     """
@@ -33,7 +35,7 @@ def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
 
     graph.add_edge(START, "pick_skill")
     graph.add_conditional_edges(
-        "pick_skill", routing.after_pick, {"explain": "explain", "remediate": "remediate", "ask": "ask", "__end__": END}
+        "pick_skill", routing.after_pick, {"explain": "explain", "remediate": "remediate", "ask": "ask", "wait": "wait"}
     )
     graph.add_edge("explain", "ask")
     graph.add_edge("remediate", "ask")

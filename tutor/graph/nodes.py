@@ -19,7 +19,7 @@ from tutor.course.templates import ItemInstance, instantiate
 from tutor.grading import choice_index, grade_objective, parse_number
 from tutor.graph import progress as prog
 from tutor.graph.routing import classify
-from tutor.graph.state import Context, Message, TutorState
+from tutor.graph.state import Context, Message, PassageSource, TutorState
 from tutor.llm.base import Explanation, PassageLike, Usage
 from tutor.mastery import bkt, gate, select
 from tutor.records.entries import Decision, GradedAnswer, Grader, IssuedQuestion, RecordedAttempt
@@ -116,10 +116,16 @@ def pick_skill(state: TutorState, runtime: Runtime[Context]) -> Update:
     choice = select.next_skill(course, prog.to_select(progress), now=runtime.context.clock(),
                                step_back_after=runtime.context.max_remediations)
     if choice is None:
-        text = f"You have mastered every skill in {course.title}. Well done!"
+        done: Update = {"progress": progress, "complete": True, "pending": None, "skill_id": None}
+        if not state.get("complete"):
+            text = f"You have mastered every skill in {course.title}. Well done!"
+        elif state.get("inbox"):
+            text = (f"You have mastered every skill in {course.title}, and no review is due yet. Ask me anything "
+                    "about the course; reviews come back here when they are due.")
+        else:
+            return done  # the page was opened again: nothing new to say
         message: Message = {"role": "tutor", "kind": "complete", "text": text}
-        return {"progress": progress, "complete": True, "pending": None, "messages": _emit(runtime, message),
-                "skill_id": None}
+        return {**done, "messages": _emit(runtime, message)}
     mode = {"review": "review", "step_back": "step_back"}.get(choice.reason, "learn")
     reexplain = mode == "learn" and state.get("reexplain_skill") == choice.skill_id
     update: Update = {"progress": progress, "complete": False, "skill_id": choice.skill_id, "mode": mode,
@@ -179,6 +185,8 @@ def _explain(state: TutorState, runtime: Runtime[Context], *, purpose: str) -> U
         "style": explanation.style,
         "citations": _citations(fresh, explanation.cited),
     }
+    if explanation.more:
+        message["more"] = explanation.more
     history = prog.skill_history(ctx.course, _history(runtime, state), skill_id) if purpose == "remediate" else []
     return {
         "shown": {**state.get("shown", {}), skill_id: new_shown},
@@ -215,7 +223,9 @@ def ask(state: TutorState, runtime: Runtime[Context]) -> Update:
         pool = [i for i in pool if not isinstance(i, FreeResponseItem)] or pool
     history = prog.skill_history(ctx.course, ledger, skill_id)
     seed = zlib.crc32(f"{state['learner_id']}|{skill_id}|{state.get('turn', 0)}".encode())
-    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed)
+    missed = select.failed_item(history) if state.get("avoid_form") else None
+    item = select.next_item(pool, history, avoid_form=state.get("avoid_form"), seed=seed,
+                            avoid_like=ctx.course.item(missed) if missed in {i.id for i in items} else None)
     item_seed = _item_seed(state, item.id)
     instance = instantiate(item, item_seed)
     question_id = uuid.uuid4().hex
@@ -306,6 +316,8 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
             looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
+    if not text.strip():  # the page was opened again (a finished course looks for a due review)
+        return {"inbox": "", "intent": "refresh"}
     intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer)
     message: Message = {"role": "learner", "kind": intent, "text": text}
     update: Update = {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1}
@@ -322,12 +334,24 @@ def _without_answer(skill: Skill, item: Item, instance: ItemInstance) -> Skill:
     return skill.model_copy(update={"objectives": objectives or [f"{skill.title}."]})
 
 
+GENERATED_HINTS = 3
+"""Hints per question when the author wrote none (the provider writes them from the skill's objectives)."""
+
+
 def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
-    """A graded hint: gentlest first, never the answer (the provider is never given the key)."""
+    """A graded hint: gentlest first, never the answer (the provider is never given the key). The last hint says
+    it is the last; asking again says there are no more instead of repeating it."""
     ctx = runtime.context
     item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
     instance = instantiate(item, int(state["instance"]["seed"]))  # type: ignore[index]
+    total = len(item.hints) or GENERATED_HINTS
     level = state.get("hint_level", 0) + 1
+    skill_id = state.get("skill_id") or ""
+    if level > total:
+        text = (f"That was the last hint for this question ({_plural(total, 'hint')}). Give it your best try, "
+                "or type `skip` for a different question.")
+        return {"hint_level": total, "messages": _emit(runtime, {"role": "tutor", "kind": "hint", "text": text,
+                                                                 "skill": skill_id})}
     text, usage = ctx.provider.hint(
         skill=_without_answer(ctx.course.skill(state["skill_id"]), item, instance),  # type: ignore[arg-type]
         item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
@@ -335,9 +359,17 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
         level=level,
         on_text=lambda chunk: _say(runtime, chunk),
     )
+    if level == total:
+        last = "\n\nThat was the last hint for this question."
+        _say(runtime, last)
+        text += last
     _record_usage(runtime, state, "hint", usage)
-    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": state.get("skill_id") or ""}
+    message: Message = {"role": "tutor", "kind": "hint", "text": text, "skill": skill_id}
     return {"hint_level": level, "messages": _emit(runtime, message, streamed=True)}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def skip(state: TutorState, runtime: Runtime[Context]) -> Update:
@@ -363,20 +395,37 @@ def status(state: TutorState, runtime: Runtime[Context]) -> Update:
                      f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
         reasons = (state.get("decision") or {}).get("reasons") or []
         lines.extend(f"- {r}" for r in reasons)
-    lines.append("Answer the question above when you're ready, or type `hint` or `skip`.")
+    if state.get("pending"):
+        lines.append(STILL_OPEN + " Type `hint` or `skip` if you are stuck.")
     return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
+
+
+STILL_OPEN = "Your question is still open: answer it when you're ready."
+"""Where the question is differs (below on the page, above in a terminal), so the wording does not say."""
+QUESTION_DEPTH = 8  # passages of the whole course ranked for a question
+QUESTION_PASSAGES = 3  # passages the answer is written from
+SKILL_FAVOUR = 1.5  # how much a passage of the skill being learnt is favoured: about one place up the ranking
+
+
+def question_passages(store: PassageSource, question: str, *, course: str, skill_id: str) -> list[PassageLike]:
+    """The passages to answer a learner's question from: the whole course searched and ranked, a passage of
+    the skill being learnt moved up a little (most questions are about it), never restricted to it, so a
+    question about another skill finds that skill's material."""
+    ranked = list(store.search(question, course=course, k=QUESTION_DEPTH))
+
+    def score(rank: int, passage: PassageLike) -> float:
+        favour = SKILL_FAVOUR if skill_id in getattr(passage, "skills", ()) else 1.0
+        return favour / (rank + 1)
+
+    order = sorted(range(len(ranked)), key=lambda i: -score(i, ranked[i]))
+    return [ranked[i] for i in order[:QUESTION_PASSAGES]]
 
 
 def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Answer the learner's question from the course sources, with citations; the item stays pending."""
     ctx = runtime.context
-    skill_id = state.get("skill_id")
-    assert skill_id is not None
-    # the skill being learnt first (most questions are about it), then the rest of the course
-    question = state["inbox"]
-    passages = list(ctx.store.search(question, course=ctx.course.id, skills=[skill_id], k=2))
-    seen = {p.id for p in passages}
-    passages += [p for p in ctx.store.search(question, course=ctx.course.id, k=4) if p.id not in seen][:2]
+    skill_id = state.get("skill_id") or ctx.course.skills[-1].id  # a finished course: any skill may be asked about
+    passages = question_passages(ctx.store, state["inbox"], course=ctx.course.id, skill_id=skill_id)
     skill = ctx.course.skill(skill_id)
     handle = state.get("instance") or {}
     if state.get("pending") and handle:  # never quote the answer to the open question (no "telling")
@@ -395,7 +444,7 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         on_text=lambda chunk: _say(runtime, chunk),
     )
     _record_explanation(runtime, state, skill_id, "answer", answer)
-    reminder = "\n\nWhen you're ready, answer the question above."
+    reminder = "\n\n" + STILL_OPEN if state.get("pending") else ""
     _say(runtime, reminder)
     message: Message = {
         "role": "tutor",

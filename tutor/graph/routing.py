@@ -59,9 +59,9 @@ def classify(text: str, *, looks_like_answer: bool, free_text: bool = False, as_
     return "answer"
 
 
-def after_pick(state: TutorState) -> Literal["explain", "remediate", "ask", "__end__"]:
+def after_pick(state: TutorState) -> Literal["explain", "remediate", "ask", "wait"]:
     if state.get("complete"):
-        return "__end__"
+        return "wait"  # a finished course stays open for questions, and for reviews as they fall due
     skill = state.get("skill_id")
     if state.get("mode") == "learn" and skill:
         if not state.get("shown", {}).get(skill, {}).get("styles"):
@@ -71,8 +71,11 @@ def after_pick(state: TutorState) -> Literal["explain", "remediate", "ask", "__e
     return "ask"
 
 
-def after_wait(state: TutorState) -> Literal["hint", "skip", "status", "answer_question", "grade"]:
+def after_wait(state: TutorState) -> Literal["hint", "skip", "status", "answer_question", "grade", "pick_skill"]:
     intent = state.get("intent")  # set by the wait node from classify()
+    if state.get("complete") and not state.get("pending"):  # nothing to answer: questions, or a due review
+        return {"question": "answer_question", "status": "status"}.get(  # type: ignore[return-value]
+            str(intent), "pick_skill")
     return {
         "hint": "hint",
         "skip": "skip",

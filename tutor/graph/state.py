@@ -33,6 +33,7 @@ class Message(TypedDict, total=False):
     item: dict[str, Any]  # the public item payload (never an answer key)
     correct: bool
     question_id: str  # feedback: the question the graded answer was to
+    more: str  # remediation: material held back, shown on request (the other common mistakes)
 
 
 class ProgressEntry(TypedDict, total=False):
@@ -92,6 +93,10 @@ class TutorState(TypedDict, total=False):
     """After a remediation, the form of the failed item, so the next item is a parallel one."""
     turn: int
     """Counts learner messages (seeds item choice)."""
+    awaiting_review: bool
+    """The last free-text answer was graded unsure and waits for a person: no gate now, ask another question."""
+    objective_first: bool
+    """Prefer an objective item for the next question (after an answer went to review)."""
 
 
 class PassageSource(Protocol):

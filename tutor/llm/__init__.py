@@ -6,6 +6,7 @@ Use `build_provider(settings)`; it is the only place providers are constructed.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from tutor.llm.base import (
     ANSWER_STYLE,
@@ -19,22 +20,41 @@ from tutor.llm.base import (
     Usage,
     required_points,
 )
+from tutor.llm.limits import (
+    KeyRejectedError,
+    TokenBudgetError,
+    TurnDeadline,
+    TurnDeadlineError,
+    day_start,
+    fallback_notice,
+    spending_limited,
+)
 from tutor.llm.offline import OfflineProvider
 from tutor.settings import Settings
+
+if TYPE_CHECKING:
+    from tutor.llm.anthropic_provider import AnthropicProvider
 
 __all__ = [
     "ANSWER_STYLE",
     "Explanation",
     "FallbackCallback",
     "FreeResponseGrade",
+    "KeyRejectedError",
     "OfflineProvider",
     "PassageLike",
     "Provider",
     "ProviderError",
     "TextCallback",
+    "TokenBudgetError",
+    "TurnDeadline",
+    "TurnDeadlineError",
     "Usage",
     "build_provider",
+    "day_start",
+    "fallback_notice",
     "required_points",
+    "spending_limited",
 ]
 
 
@@ -42,18 +62,20 @@ def build_provider(settings: Settings, *, on_fallback: FallbackCallback | None =
     """The one factory. With an API key: Claude, falling back to the offline provider call by call (each
     fallback is reported to `on_fallback(method, error)`). Without a key: the offline provider.
 
-    Cheap to call per turn: the Claude client (and its connection pool) is built once per configuration.
+    Build one per learner turn: its calls share one deadline (`Settings.llm_turn_seconds`) from now. Cheap: the
+    Claude client (and its connection pool, and whether its key was rejected) is built once per configuration.
     """
     if settings.offline:
         return OfflineProvider()
     # Imported here so the offline path never loads the SDK.
     from tutor.llm.fallback import FallbackProvider
 
-    return FallbackProvider(_claude(settings), OfflineProvider(), on_fallback=on_fallback)
+    claude = _claude(settings).bounded(TurnDeadline(settings.llm_turn_seconds))
+    return FallbackProvider(claude, OfflineProvider(), on_fallback=on_fallback)
 
 
 @cache
-def _claude(settings: Settings) -> Provider:
+def _claude(settings: Settings) -> AnthropicProvider:
     from tutor.llm.anthropic_provider import AnthropicProvider
 
     return AnthropicProvider.from_settings(settings)

@@ -5,8 +5,15 @@
   block holds the tutor rules plus the skill context (one breakpoint, shared by explanations, answers and
   hints of a skill); the passages block opens the user turn (a second breakpoint); the learner-specific
   request comes last, uncached.
-- Retries with exponential backoff on 408/409/429/5xx/529 and connection errors, and the request timeout,
-  are the SDK's own, set from `Settings.anthropic_max_retries` and `Settings.anthropic_timeout`.
+- Retries are ours, not the SDK's (built with `max_retries=0`): the SDK waits exactly the server's `retry-after`,
+  however long, so learners rate-limited together would all come back together. Up to
+  `Settings.anthropic_max_retries` retries on 408/409/429/5xx/529 and connection failures, each after a
+  full-jitter wait (`tutor.llm.limits.retry_delay`), and all within the turn's deadline (`bounded`): each
+  request's timeout is the smaller of `Settings.anthropic_timeout` and the time the turn has left, a stream is
+  cut off when the turn's time runs out, and no retry starts that could not finish in time.
+- A 401/403 means the key is rejected: `KeyRejectedError(first=True)` once, then no request is sent with that
+  key again by this process (`KeyRejectedError(first=False)` at once), so the learner is told once.
+- A stream that ends without its final event (`message_stop`) is a failure, not a short answer.
 - Free-response grading is structured output through a forced tool call whose input schema is
   `FreeResponseGrade`'s JSON schema; the tool input is validated with pydantic.
 Every failure surfaces as `ProviderError` (with the SDK error as `__cause__`).
@@ -14,8 +21,13 @@ Every failure surfaces as `ProviderError` (with the SDK error as `__cause__`).
 
 from __future__ import annotations
 
+import copy
+import random
 import re
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeGuard, TypeVar
 
 import anthropic
 import httpx2
@@ -42,6 +54,7 @@ from tutor.llm.base import (
     Usage,
     required_points,
 )
+from tutor.llm.limits import KeyRejectedError, TurnDeadline, retry_delay
 from tutor.llm.prompts import render
 from tutor.settings import Settings
 
@@ -65,8 +78,41 @@ def as_data(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
+T = TypeVar("T")
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The `retry-after` (seconds) of a failed response, when the server sent one."""
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if isinstance(response, httpx2.Response) else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:  # an HTTP date: not worth parsing for waits this short
+        return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the same request may succeed if sent again."""
+    if isinstance(exc, anthropic.APIStatusError):
+        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
+    return isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError)
+
+
+def is_key_rejected(exc: BaseException) -> TypeGuard[anthropic.APIStatusError]:
+    """A 401 (unknown key) or 403 (key without permission): retrying with the same key cannot help."""
+    return isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError)
+
+
+class _KeyState:
+    """Whether the API key was rejected; shared by every turn's copy of the provider."""
+
+    def __init__(self) -> None:
+        self.rejected: str | None = None
+        self.lock = threading.Lock()
 
 
 class AnthropicProvider:
@@ -85,9 +131,19 @@ class AnthropicProvider:
         self.model = model
         self.fast_model = fast_model
         self.name = f"anthropic:{model}"
-        self._client = anthropic.Anthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
-        )
+        self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._deadline = TurnDeadline.unlimited()
+        self._key = _KeyState()
+        self._rng = random.Random()
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def bounded(self, deadline: TurnDeadline) -> AnthropicProvider:
+        """This provider (same client and connection pool, same key state) with every call drawing on `deadline`."""
+        bounded = copy.copy(self)
+        bounded._deadline = deadline
+        return bounded
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicProvider:
@@ -149,6 +205,41 @@ class AnthropicProvider:
 
     # ------------------------------------------------------------ calls
 
+    def _attempts(self, model: str, request: Callable[[float], T], shown: Callable[[], bool] = lambda: False) -> T:
+        """`request(timeout)`, retried with jittered waits while it may succeed and the turn has time.
+
+        No retry once text has reached the learner (`shown()`): it cannot be taken back."""
+        if self._key.rejected is not None:
+            raise KeyRejectedError(self._key.rejected, first=False)
+        attempt = 0
+        while True:
+            left = self._deadline.check(f"calling {model}")
+            try:
+                return request(min(self._timeout, left))
+            except _SDK_ERRORS as exc:
+                if is_key_rejected(exc):
+                    raise self._rejected(exc) from exc
+                if attempt >= self._max_retries or not is_retryable(exc) or shown():
+                    raise ProviderError(f"{model}: {_describe(exc)}") from exc
+                wait = retry_delay(attempt, retry_after(exc), self._rng)
+                if wait >= self._deadline.remaining():
+                    raise ProviderError(
+                        f"{model}: {_describe(exc)}; no time left in the turn to retry after {wait:.1f} s"
+                    ) from exc
+                self._sleep(wait)
+                attempt += 1
+
+    def _rejected(self, exc: anthropic.APIStatusError) -> KeyRejectedError:
+        with self._key.lock:
+            first = self._key.rejected is None
+            if first:
+                self._key.rejected = (
+                    f"the Anthropic API key was rejected (HTTP {exc.status_code}: {exc.message}); set a valid "
+                    "ANTHROPIC_API_KEY and restart the tutor; until then it answers offline"
+                )
+        assert self._key.rejected is not None
+        return KeyRejectedError(self._key.rejected, first=first)
+
     def _stream(
         self,
         *,
@@ -159,16 +250,25 @@ class AnthropicProvider:
         on_text: TextCallback | None,
     ) -> tuple[str, Usage]:
         messages: list[MessageParam] = [{"role": "user", "content": content}]
-        try:
+        shown = False
+
+        def attempt(timeout: float) -> Message:
+            nonlocal shown
+            finished = False
             with self._client.messages.stream(
-                model=model, max_tokens=max_tokens, system=system, messages=messages
+                model=model, max_tokens=max_tokens, system=system, messages=messages, timeout=timeout
             ) as stream:
-                for chunk in stream.text_stream:
-                    if on_text is not None and chunk:
-                        on_text(chunk)
-                message = stream.get_final_message()
-        except _SDK_ERRORS as exc:
-            raise ProviderError(f"{model}: {_describe(exc)}") from exc
+                for event in stream:
+                    if event.type == "text" and event.text and on_text is not None:
+                        shown = True
+                        on_text(event.text)
+                    finished = finished or event.type == "message_stop"
+                    self._deadline.check(f"{model} finished its answer")
+                if not finished:  # the connection closed early: what came may be only part of the answer
+                    raise ProviderError(f"{model}: the stream ended before its final event (message_stop)")
+                return stream.get_final_message()
+
+        message = self._attempts(model, attempt, lambda: shown)
         text = "".join(block.text for block in message.content if isinstance(block, TextBlock)).strip()
         if message.stop_reason == "refusal":
             raise ProviderError(f"{model} declined to answer (stop_reason=refusal)")
@@ -277,17 +377,15 @@ class AnthropicProvider:
             examples=labelled,
             answer=as_data(answer),
         )
-        try:
-            message: Message = self._client.messages.create(
-                model=self.fast_model,
-                max_tokens=MAX_TOKENS_GRADE,
-                system=[{"type": "text", "text": render("grader"), "cache_control": _CACHE}],
-                tools=[tool],
-                tool_choice={"type": "tool", "name": GRADE_TOOL},
-                messages=[{"role": "user", "content": [{"type": "text", "text": request}]}],
-            )
-        except _SDK_ERRORS as exc:
-            raise ProviderError(f"{self.fast_model}: {_describe(exc)}") from exc
+        message: Message = self._attempts(self.fast_model, lambda timeout: self._client.messages.create(
+            model=self.fast_model,
+            max_tokens=MAX_TOKENS_GRADE,
+            system=[{"type": "text", "text": render("grader"), "cache_control": _CACHE}],
+            tools=[tool],
+            tool_choice={"type": "tool", "name": GRADE_TOOL},
+            messages=[{"role": "user", "content": [{"type": "text", "text": request}]}],
+            timeout=timeout,
+        ))
         call = next(
             (b for b in message.content if isinstance(b, ToolUseBlock) and b.name == GRADE_TOOL), None
         )

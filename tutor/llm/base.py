@@ -59,13 +59,16 @@ class Usage:
 class Explanation:
     """Learner-facing text grounded in passages.
 
-    `style` is the style of the material actually used; `cited` holds the ids of the passages cited.
+    `style` is the style of the material actually used; `cited` holds the ids of the passages cited; `more` is
+    material held back for the learner to open on request (the other common mistakes of a section whose part on
+    the learner's own mistake was shown).
     """
 
     text: str
     style: str
     cited: tuple[str, ...]
     usage: Usage
+    more: str = ""
 
 
 class FreeResponseGrade(BaseModel):

@@ -8,6 +8,7 @@ one alone (its text, citations and usage), so what is recorded is a complete, ci
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -43,7 +44,6 @@ FALLBACK_ERRORS: tuple[type[Exception], ...] = (
 
 T = TypeVar("T")
 
-
 class _Relay:
     """Forwards streamed text to the caller and remembers whether any reached the learner."""
 
@@ -75,6 +75,13 @@ class FallbackProvider:
         self.fallback = fallback
         self.name = primary.name
         self._on_fallback = on_fallback
+        self._refusal: ProviderError | None = None
+
+    def offline_because(self, refusal: ProviderError) -> FallbackProvider:
+        """This provider with every call answered by the fallback, `refusal` reported as the reason."""
+        refused = copy.copy(self)
+        refused._refusal = refusal
+        return refused
 
     def _guard(
         self, method: str, call: Callable[[Provider, TextCallback | None], T], on_text: TextCallback | None = None
@@ -82,6 +89,8 @@ class FallbackProvider:
         """`call(provider, on_text)` on the primary; on failure, report it and make the same call on the fallback."""
         relay = _Relay(on_text)
         try:
+            if self._refusal is not None:
+                raise self._refusal
             return call(self.primary, relay.callback)
         except FALLBACK_ERRORS as exc:
             if self._on_fallback is not None:

@@ -80,6 +80,12 @@ def content_stems(text: str) -> set[str]:
     return _content_stems(text)
 
 
+def has_negation(text: str) -> bool:
+    """Whether `text` contains a negation word (not, no, never, n't, ...), "not only" aside."""
+    tokens = _tokens(text)
+    return any(t in _NEGATIONS and not (t == "not" and tokens[i + 1 : i + 2] == ["only"]) for i, t in enumerate(tokens))
+
+
 def content_words(text: str) -> list[str]:
     """The content words of `text` in order, once each: no stopwords, 3+ letters or a number."""
     return list(dict.fromkeys(t for t in _tokens(text) if t not in _STOPWORDS and (len(t) >= 3 or t.isdigit())))
@@ -165,8 +171,8 @@ def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
     ]
 
 
-def point_met(point: RubricPoint, answer: str) -> bool:
-    """Whether `answer` evidences a rubric point.
+def point_met(point: RubricPoint, answer: str, *, count_negated: bool = False) -> bool:
+    """Whether `answer` evidences a rubric point (`count_negated=True`: whether it mentions it at all).
 
     With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
     words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
@@ -180,7 +186,8 @@ def point_met(point: RubricPoint, answer: str) -> bool:
 
     def found(phrase: Sequence[str]) -> bool:
         return any(
-            not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
+            count_negated
+            or not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
             for clause in clauses for start in _phrase_at(phrase, clause)
         )
 
@@ -199,6 +206,29 @@ def _misconception_stems(tags: Sequence[str]) -> set[str]:
     for tag in tags:
         stems |= _content_stems(tag.replace("-", " ").replace("_", " "))
     return stems
+
+
+_NEW_MISTAKE = re.compile(r"\b(mistake|error|wrong)", re.IGNORECASE)
+
+
+def mistake_part(text: str, tag: str) -> tuple[str, str]:
+    """The part of a "common mistakes" text about one misconception, and the rest.
+
+    The part starts at the paragraph that shares the most words with the tag and runs on until a paragraph that
+    names another mistake. When no paragraph is about the tag, all of the text is the part and the rest is empty.
+    """
+    paragraphs = _paragraphs(text)
+    stems = _misconception_stems([tag])
+    hits = [len(_content_stems(p) & stems) for p in paragraphs]
+    if not paragraphs or max(hits) < min(2, len(stems)):
+        return text.strip(), ""
+    start = hits.index(max(hits))
+    end = start + 1
+    while end < len(paragraphs) and not _NEW_MISTAKE.search(paragraphs[end]):
+        end += 1
+    part = "\n\n".join(paragraphs[start:end])
+    rest = "\n\n".join(paragraphs[:start] + paragraphs[end:])
+    return part, rest
 
 
 def _label(passage: PassageLike) -> str:
@@ -285,7 +315,10 @@ class OfflineProvider:
         used_style = str(primary.style or style)
         cited: list[PassageLike] = [primary]
         intro_name = f"offline/intro_{used_style}" if used_style in _STYLES else "offline/intro_general"
-        parts = [render(intro_name, skill_title=skill.title), f"{primary.text.strip()} [1]"]
+        shown, more = primary.text.strip(), ""
+        if misconceptions and primary.style == Style.COMMON_MISTAKES:
+            shown, more = mistake_part(primary.text, misconceptions[0])  # the learner's own mistake first
+        parts = [render(intro_name, skill_title=skill.title), f"{shown} [1]"]
 
         if targets and primary.style != Style.COMMON_MISTAKES:
             best: tuple[float, int, str, PassageLike] | None = None
@@ -305,7 +338,8 @@ class OfflineProvider:
 
         parts.append(_sources_line(cited))
         text = _emit(parts, on_text)
-        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage)
+        return Explanation(text=text, style=used_style, cited=tuple(p.id for p in cited), usage=self._usage,
+                           more=more)
 
     def answer_question(
         self,

@@ -6,6 +6,7 @@ Pure functions: the caller passes the items, the attempt history, the learner's 
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,12 +29,32 @@ def failed_form(history: Sequence[Attempt]) -> str | None:
     return None
 
 
-def next_item(items: Sequence[I], history: Sequence[Attempt], *, avoid_form: str | None, seed: int) -> I:
+def failed_item(history: Sequence[Attempt]) -> str | None:
+    """The item of the most recent wrong answer."""
+    for attempt in reversed(history):
+        if not attempt.correct:
+            return attempt.item_id
+    return None
+
+
+_NUMBERS = re.compile(r"\{[A-Za-z_]\w*\}|\d+(?:[.,]\d+)?")
+
+
+def shape(item: ItemBase) -> tuple[str, str]:
+    """An item's kind and its prompt with every number and template placeholder blanked: two items of the same
+    shape ("What is 1/2 + 1/3?", "What is 1/4 + 2/3?") are near copies of each other."""
+    return str(getattr(item, "kind", "")), " ".join(_NUMBERS.sub("#", item.prompt).lower().split())
+
+
+def next_item(items: Sequence[I], history: Sequence[Attempt], *, avoid_form: str | None, seed: int,
+              avoid_like: ItemBase | None = None) -> I:
     """The next item of a skill's pool.
 
     - no item comes back until every item of the pool has been asked (then a second round, and so on);
     - with `avoid_form` (after a remediation: the form just failed), an item of another form is chosen,
       even if that means repeating one, unless the pool has no other form;
+    - with `avoid_like` (after a remediation: the item just missed), an item that is not a near copy of it
+      (see `shape`) is preferred, even if that means repeating one;
     - the item just asked is not asked again straight away when there is any other choice;
     - ties are broken by a random draw seeded with `seed` and the number of attempts: reproducible.
     """
@@ -52,6 +73,13 @@ def next_item(items: Sequence[I], history: Sequence[Attempt], *, avoid_form: str
             candidates = least_used(other_forms)
     elif avoid_form is not None:
         candidates = [item for item in candidates if item.form != avoid_form]
+    if avoid_like is not None:
+        unlike = [item for item in candidates if shape(item) != shape(avoid_like)]
+        if not unlike:
+            others = [item for item in items if shape(item) != shape(avoid_like)
+                      and (avoid_form is None or item.form != avoid_form)]
+            unlike = least_used(others) if others else candidates
+        candidates = unlike
     if history and len(candidates) > 1:
         candidates = [item for item in candidates if item.id != history[-1].item_id] or candidates
     rng = random.Random(f"{seed}:{len(history)}")

@@ -11,38 +11,20 @@ from typing import Any
 import streamlit as st
 
 from tutor.auth import Action
-from ui import auth, render, runs
+from ui import auth, jobs, render, runs
 from ui import tutor_eval_view as tev
 from ui.state import get_tutor
 
 
 def run_eval(spec: runs.EvalSpec, out: Path, args: list[str]) -> bool:
-    """Run one eval, streaming its output lines into the page; True when it succeeded."""
-    auth.require(Action.RUN_JOB)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    bar = st.progress(0.0, text=f"{spec.title}: starting…")
-    with st.status(f"Running {spec.title.lower()}…", expanded=True) as status:
-        log = st.empty()
-        lines: list[str] = []
-        try:
-            for line in runs.run_lines(runs.command(spec, out, args)):
-                lines = [*lines[-24:], line]
-                log.code("\n".join(lines), language=None)
-                share = render.progress_fraction(line)
-                if share is not None:
-                    bar.progress(share, text=f"{spec.title}: {share:.0%}")
-        except runs.EvalFailed as exc:
-            status.update(label=f"{spec.title} failed (exit code {exc.code})", state="error", expanded=True)
-            log.code("\n".join(exc.tail), language=None)
-            bar.empty()
-            return False
-        except OSError as exc:
-            status.update(label=f"{spec.title} could not start: {exc}", state="error")
-            bar.empty()
-            return False
-        status.update(label=f"{spec.title} finished", state="complete", expanded=False)
-    bar.progress(1.0, text=f"{spec.title}: done")
-    return True
+    """Queue one eval as a heavy job (one at a time, per-user limit; see the Jobs panel); True when queued.
+
+    The job writes its report and plots into its own folder; when it succeeds they are also copied beside `out`,
+    where the results below are read from.
+    """
+    job = jobs.submit(spec.name, spec.title, runs.command(spec, Path("{folder}") / out.name, args),
+                      publish=out.parent)
+    return job is not None
 
 
 def show_results(spec: runs.EvalSpec, out: Path) -> None:
@@ -156,7 +138,7 @@ def tutor_eval_section(data_dir: Path, courses: list[str]) -> None:
 
 
 def main() -> None:
-    auth.require(Action.EVALUATE)
+    account = auth.require(Action.EVALUATE)
     data_dir = get_tutor().settings.data_dir
     st.title("Evaluate")
     mastery, retrieval, tutor_tab = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title, runs.TUTOR.title])
@@ -166,6 +148,8 @@ def main() -> None:
         retrieval_section(data_dir)
     with tutor_tab:
         tutor_eval_section(data_dir, sorted(get_tutor().courses))
+    st.subheader("Jobs")
+    jobs.panel(account)
 
 
 main()

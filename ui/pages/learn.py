@@ -17,10 +17,19 @@ from ui.org import completion_download
 from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 COURSE = "course_id"
+SHOWN_QUESTION = "shown_question_id"
+"""The question id this browser session last showed: an answer is sent as an answer to it (a stale tab's answer
+is refused by the tutor instead of being graded against another question)."""
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
-TRANSCRIPT_HEIGHT = 460
-"""Pixels: the conversation scrolls (to its newest message) inside this, so the item form and the progress panel
-stay in view."""
+TRANSCRIPT_HEIGHT = 460  # pixels: earlier turns scroll inside this; the latest turn and the question stay in view
+COMPLETE_PLACEHOLDER = "Ask a question about the course"
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  /* columns stack on a phone, and a page with a chat box opens at its bottom: put the progress panel first,
+     so the bottom of the page is the conversation and the question, not the skill map */
+  [data-testid="stHorizontalBlock"]:has(.st-key-latest-turn) { flex-wrap: wrap-reverse !important; }
+}
+</style>"""
 
 
 def choose_course(tutor: Tutor, name: str) -> None:
@@ -36,6 +45,7 @@ def choose_course(tutor: Tutor, name: str) -> None:
         start = st.form_submit_button("Start learning", type="primary", icon=":material/login:")
     if start:
         st.session_state[COURSE] = course
+        st.query_params["course"] = course  # a reload comes back to this course (the URL names no learner)
         st.rerun()
 
 
@@ -45,7 +55,7 @@ def sidebar(tutor: Tutor, course_id: str) -> None:
     with st.sidebar:
 
         def picked() -> None:
-            st.session_state[COURSE] = st.session_state["course_picker"]
+            st.session_state[COURSE] = st.query_params["course"] = st.session_state["course_picker"]
 
         st.selectbox("Course", courses, index=courses.index(course_id), key="course_picker",
                      format_func=lambda c: tutor.courses[c].title, on_change=picked)
@@ -79,7 +89,7 @@ def progress_panel(view: SessionView) -> None:
             st.caption("Answer a few questions and the tutor will tell you what is still needed for mastery.")
     with st.expander("All skills"):
         for skill in view.skill_map:
-            st.markdown(f"- {skill.title}: {render.status_style(skill.status).label}, {render.percent(skill.p_known)}")
+            st.markdown(f"- {skill.title}: {render.skill_standing(skill)}")
 
 
 def run_turn(runner: TurnRunner, learner: str, course_id: str, turn: Callable[[], Iterator[Event]]) -> int:
@@ -93,6 +103,9 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             st.error("The tutor is still busy with your last message; reload the page in a moment.")
             return
     view = tutor.view(learner, course_id)
+    st.html(PHONE_CSS)
+    answered_to = st.session_state.get(SHOWN_QUESTION)
+    st.session_state[SHOWN_QUESTION] = (view.pending or {}).get("question_id")
     left, right = st.columns([3, 2], gap="large")
     with right:
         progress_panel(view)
@@ -101,10 +114,17 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
         if material_missing(tutor, course_id):
             st.warning("The teaching material for this course is not loaded, so explanations will be thin. Load it "
                        "with `tutor content load` (`make run` does this).", icon=":material/warning:")
-        with st.container(height=TRANSCRIPT_HEIGHT, autoscroll=True, border=False, key="transcript"):
-            if not view.started:
-                st.caption(view.course.description)
-            chat.render_transcript(view.messages, view.pending)
+        earlier, latest = render.split_latest_turn(view.messages)
+        if earlier:
+            with st.container(height=TRANSCRIPT_HEIGHT, autoscroll=True, border=False, key="transcript"):
+                asked_later = any(m.get("kind") == "item" for m in latest)
+                chat.render_transcript(earlier, None if asked_later else view.pending)
+        if not view.started:
+            st.caption(view.course.description)
+        # the latest turn (the learner's message and the replies to it) is outside the scrolling box, right above
+        # the question, so new feedback is in view even after scrolling the conversation up
+        with st.container(key="latest-turn"):
+            chat.render_transcript(latest, view.pending)
             live = st.container()
         form_slot = st.empty()
         action: chat.ItemAction | None = None
@@ -115,8 +135,8 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
                     st.warning(action.problem)
         elif view.complete:
             st.success("You have mastered every skill in this course.", icon=":material/emoji_events:")
-    typed = st.chat_input("Course complete" if view.complete else COMMANDS_PLACEHOLDER, max_chars=4000,
-                          submit_mode="disable", disabled=view.complete, key="chat_input")
+    typed = st.chat_input(COMPLETE_PLACEHOLDER if view.complete else COMMANDS_PLACEHOLDER, max_chars=4000,
+                          submit_mode="disable", key="chat_input")
     text = (typed or "").strip() or (action.text if action else None)
     if text:
         form_slot.empty()
@@ -125,9 +145,10 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
                 with st.chat_message("assistant", avatar=chat.TUTOR_AVATAR):
                     chat.render_body({"role": "tutor", "kind": "item", "item": view.pending})
             with st.chat_message("user", avatar=chat.LEARNER_AVATAR):
-                st.markdown(text)
+                st.markdown(render.plain_text(text))
             from_box = not (typed or "").strip()  # the answer box: always an answer (commands still work)
-            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text, answer=from_box))
+            run_turn(runner, learner, course_id,
+                     lambda: tutor.send(learner, course_id, text, question_id=answered_to, answer=from_box))
         st.rerun()
     elif view.pending is None and not view.complete:
         with live:
@@ -144,10 +165,11 @@ def main() -> None:
         return
     account = auth.require(Action.LEARN)
     learner = account.learner_key  # always the signed-in account's own records: no name is ever typed here
-    course_id = st.session_state.get(COURSE)
+    course_id = st.session_state.get(COURSE) or st.query_params.get("course")
     if course_id not in tutor.courses:
         choose_course(tutor, account.display_name)
         return
+    st.session_state[COURSE] = course_id
     sidebar(tutor, course_id)
     with st.sidebar:
         completion_download(tutor, course_id, learner, account.display_name, key="learn_completion")

@@ -32,6 +32,8 @@ def exportable(course: Course) -> tuple[dict[str, tuple[Item, ...]], list[str]]:
                 notes.append(f"{skill}/{item.id}: misconception tags are not carried")
             kept.append(item)
         out[skill] = tuple(kept)
+    notes.append("never carried by either format: pass_points, allow_equivalent, require_lowest_terms and "
+                 "free-response examples")
     return out, notes
 
 

@@ -176,7 +176,9 @@ def import_banks(
             continue
         form = q.form or form or next_form(counts[target])
         counts[target][form] += 1
-        item = {"id": unique_id(f"{target}-{slug(q.name, 'q')}", taken), "kind": q.fields["kind"], "form": form,
+        name_id = slug(q.name, "q")
+        base = name_id if name_id == q.name else f"{target}-{name_id}"  # a name that is an id (our export) is kept
+        item = {"id": unique_id(base, taken), "kind": q.fields["kind"], "form": form,
                 **{k: v for k, v in q.fields.items() if k != "kind"}}
         item = _tidy(item)
         if q.needs_rubric:

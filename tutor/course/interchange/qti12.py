@@ -40,17 +40,35 @@ def _metadata(item: etree._Element) -> dict[str, str]:
 
 
 def parse_root(root: etree._Element, shown: str) -> Parsed:
+    """Every `<item>` in the file, wherever it sits (a quiz's sections or a question bank's `objectbank`)."""
     result = Parsed()
-    for assessment in descendants(root, "assessment"):
-        title = assessment.get("title") or None
-        for section in descendants(assessment, "section"):
-            category = title if section.get("ident") == "root_section" or not section.get("title") else \
-                section.get("title")
-            for item in children(section, "item"):
-                _item(item, shown, category, result)
-    for item in children(root, "item"):  # an item bank export holds items without an assessment
-        _item(item, shown, None, result)
+    for item in descendants(root, "item"):
+        _item(item, shown, _category(item), result)
     return result
+
+
+def _category(item: etree._Element) -> str | None:
+    """The nearest titled question group, else the quiz title, else the question bank's title."""
+    for ancestor in item.iterancestors():
+        name = etree.QName(ancestor).localname if isinstance(ancestor.tag, str) else ""
+        if name == "section" and ancestor.get("ident") != "root_section" and ancestor.get("title"):
+            return ancestor.get("title")
+        if name == "assessment" and ancestor.get("title"):
+            return ancestor.get("title")
+        if name == "objectbank":
+            return _metadata_of(ancestor).get("bank_title") or ancestor.get("ident")
+    return None
+
+
+def _metadata_of(element: etree._Element) -> dict[str, str]:
+    """Metadata fields directly under an element (not those of the items inside it)."""
+    out = {}
+    for meta in children(element, "qtimetadata"):
+        for field in children(meta, "qtimetadatafield"):
+            label, entry = child(field, "fieldlabel"), child(field, "fieldentry")
+            if label is not None and entry is not None:
+                out[(label.text or "").strip()] = (entry.text or "").strip()
+    return out
 
 
 def _scored(item: etree._Element) -> list[tuple[etree._Element, float]]:
