@@ -7,7 +7,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
 ADDRESS ?= localhost
 
-.PHONY: run chat test install load lint typecheck pytest browser postgres lrs bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser lrs postgres bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,11 +38,6 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-## Debian's PostgreSQL for the ledger tests (the tests start their own server on 127.0.0.1 in a temp folder).
-postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
-
 ## A real learning record store for the xAPI tests: Ralph's LRS in its own venv (it pins FastAPI/uvicorn of its own).
 LRS := .venv-lrs
 $(LRS)/.installed:
@@ -51,6 +46,10 @@ $(LRS)/.installed:
 	touch $@
 
 lrs: $(LRS)/.installed
+## Debian's PostgreSQL for the ledger tests (the tests start their own server on 127.0.0.1 in a temp folder).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
@@ -58,7 +57,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser postgres lrs
+pytest: install browser lrs postgres
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

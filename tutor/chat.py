@@ -143,7 +143,7 @@ def run_chat(tutor: Tutor, course_id: str, learner_id: str, inp: TextIO = sys.st
         out.write("Welcome back! Here is where you left off:\n\n")
         replay(view, out)
     held = render_events(tutor.start(learner_id, course_id), out)
-    question_id = (tutor.view(learner_id, course_id).pending or {}).get("question_id")  # what an answer is to
+    question_id = (tutor.view(learner_id, course_id).pending or {}).get("question_id")  # what this answer is to
     for text in lines(inp, out, interactive):
         if text.strip().lower() in QUIT:
             break

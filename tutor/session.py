@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -130,6 +131,18 @@ class Tutor:
     @property
     def offline(self) -> bool:
         return self.provider_name == "offline"
+
+    def add_course(self, folder: Path) -> Course:
+        """Load a course folder added while the tutor runs (raises ContentError when it does not validate)."""
+        course = load_course(folder)
+        self.courses[course.id] = course
+        self.course_versions[course.id] = course_version(folder)
+        return course
+
+    def new_course_folders(self) -> list[Path]:
+        """Course folders under the content dir whose course is not loaded yet (added since the start)."""
+        loaded = {Path(c.path).resolve() for c in self.courses.values()}
+        return [p for p in discover_courses(self.settings.content_dir) if p.resolve() not in loaded]
 
     def course(self, course_id: str) -> Course:
         if course_id not in self.courses:
@@ -260,7 +273,12 @@ class Tutor:
         learner_id = normalise_learner_id(learner_id)
         self.course(course_id)
         with self.records.turn_lock(learner_id, course_id):
-            yield from self._ensure(learner_id, course_id)
+            started = list(self._ensure(learner_id, course_id))
+            yield from started
+            values, waiting = self._values(learner_id, course_id)
+            if not started and values.get("complete") and waiting:
+                # a finished course: look for a review that has fallen due since (silent when none)
+                yield from self._run(learner_id, course_id, Command(resume=""))
 
     def send(
         self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False

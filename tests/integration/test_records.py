@@ -190,6 +190,8 @@ def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: P
                                             feedback="waiting", created_at=NOW, confidence=0.5,
                                             reasons=("why",), pending_review=True))
         assert records.history("c", "ann") == [] and records.pending_items("c", "ann") == {"i1"}
+        assert records.attempts("c") == []  # item analysis and calibration never see the placeholder grade
+        assert [a.review_status for a in records.attempts("c", include_pending=True)] == ["pending"]
         [pending] = records.pending_reviews()
         assert (pending.answer, pending.confidence, pending.reasons) == ("some words", 0.5, ("why",))
         assert records.pending_reviews(["other-course"]) == []

@@ -103,9 +103,9 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             st.error("The tutor is still busy with your last message; reload the page in a moment.")
             return
     view = tutor.view(learner, course_id)
+    st.html(PHONE_CSS)
     answered_to = st.session_state.get(SHOWN_QUESTION)
     st.session_state[SHOWN_QUESTION] = (view.pending or {}).get("question_id")
-    st.html(PHONE_CSS)
     left, right = st.columns([3, 2], gap="large")
     with right:
         progress_panel(view)
