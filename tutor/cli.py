@@ -1,4 +1,4 @@
-"""The `tutor` command: content validate|add|list|remove|load, chat, calibrate."""
+"""The `tutor` command: content new|validate|add|list|remove|load, chat, calibrate."""
 
 from __future__ import annotations
 
@@ -28,15 +28,33 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no course folders (with a course.yaml) under {settings.content_dir}; give a course folder's path")
         return 1
     for path in paths:
-        problems = validate_course(path)
-        if problems:
+        found = validate_course(path, with_warnings=True)
+        errors = [p for p in found if p.severity == "error"]
+        if errors:
             status = 1
-            print(f"{path}: {len(problems)} problem(s)")
-            for problem in problems:
+        if found:
+            counts = f"{len(errors)} problem(s)" + (f", {len(found) - len(errors)} warning(s)"
+                                                    if len(found) > len(errors) else "")
+            print(f"{path}: " + (counts if errors else f"ok, {len(found)} warning(s)"))
+            for problem in found:
                 print(f"  {problem}")
         else:
             print(f"{path}: ok")
     return status
+
+
+def cmd_content_new(args: argparse.Namespace, settings: Settings) -> int:
+    """Scaffold a valid, commented course folder under the content dir."""
+    from tutor.course.scaffold import ScaffoldError, new_course
+
+    try:
+        root = new_course(settings.content_dir, args.id, args.title)
+    except ScaffoldError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"created {root}: edit course.yaml, items/ and sources/ (the comments explain each field), then run "
+          f"`tutor content validate {root}`; the app finds it without a restart")
+    return 0
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -363,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = content_commands.add_parser("validate", help="check course folders and list every problem")
     validate.add_argument("paths", nargs="*", help="course folders (default: every course under the content dir)")
     validate.set_defaults(func=cmd_validate)
+    new = content_commands.add_parser("new", help="create a new course folder that validates, with comments")
+    new.add_argument("id", help="the course id: lowercase letters, digits, - and _")
+    new.add_argument("--title", help="the course title (default: from the id)")
+    new.set_defaults(func=cmd_content_new)
     load = content_commands.add_parser("load", help="validate every course and load its sources into the store")
     load.set_defaults(func=cmd_load)
     add = content_commands.add_parser("add", help="add Markdown, text, HTML or PDF material to a course's passages")
@@ -427,6 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tutor import org_cli
 
     org_cli.register(commands)
+
+    from tutor.records import export as records_export
+
+    records_export.register(commands)
     return parser
 
 

@@ -259,6 +259,27 @@ def item_analysis_rows(stats: Iterable[Any]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["Flag"] == "", r["Skill"], r["Item"]))
 
 
+def choice_rows(counts: Iterable[Any]) -> list[dict[str, Any]]:
+    """Choice counts (tutor.distractors.ChoiceCount) as table rows."""
+    return [{"Item": c.item_id, "Choice": c.choice, "Correct": "yes" if c.correct else "",
+             "Misconception": c.misconception or "", "Chosen": c.chosen, "Share": round(c.share * 100, 1)}
+            for c in counts]
+
+
+def unusable_sources(sources: Iterable[Any], names: Sequence[str]) -> list[str]:
+    """What the store holds of the just-added files that explanations cannot use: passages with no skill (never
+    retrieved for a skill) or no style (a re-explanation cannot choose them by style)."""
+    found = []
+    for source in sources:
+        if source.source not in names:
+            continue
+        if not source.skills:
+            found.append(f"{source.source}: its passages name no skill")
+        elif not source.styles:
+            found.append(f"{source.source}: its passages have no style")
+    return found
+
+
 # ---------------------------------------------------------------- evaluate page
 
 _PROGRESS = re.compile(r"(\d+)\s*/\s*(\d+)")

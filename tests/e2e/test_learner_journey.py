@@ -110,6 +110,7 @@ class Learner:
     def sign_in_only(self, password: str | None = None) -> None:
         page = self.page
         page.goto(self.server.url)
+        page.get_by_label("Sign-in name").wait_for(timeout=TURN_TIMEOUT)  # the first visit loads the tutor
         page.get_by_label("Sign-in name").fill(self.name)
         page.get_by_label("Password", exact=True).fill(password or self.name + PASSWORD_SUFFIX)
         page.get_by_role("button", name="Sign in").click()
@@ -254,6 +255,7 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
 
         # a reload is a new browser session: still signed in (the cookie), at the same course and question
         alice.page.reload()
+        alice.page.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=TURN_TIMEOUT)
         alice.settle()
         assert "Sign-in name" not in alice.text()
         assert alice.pending_id() == pending_before
@@ -265,6 +267,7 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
     with learner(browser, server, "e2e-bob", shots) as bob:
         # typing Alice's name: there is no name box, and her name with Bob's password does not sign in
         bob.page.goto(server.url)
+        bob.page.get_by_label("Sign-in name").wait_for(timeout=TURN_TIMEOUT)
         bob.page.get_by_label("Sign-in name").fill("e2e-alice")
         bob.page.get_by_label("Password", exact=True).fill("e2e-bob" + PASSWORD_SUFFIX)
         bob.page.get_by_role("button", name="Sign in").click()
@@ -281,6 +284,8 @@ def test_a_learner_masters_the_first_skill_resumes_after_a_reload_and_stays_priv
         for query in (f"?learner=e2e-alice&course={COURSE}", f"?learner_id={alice.key}&course={COURSE}",
                       f"?course={COURSE}&thread={alice.key}:{COURSE}"):
             bob.page.goto(bob.server.url + "/" + query)
+            bob.page.get_by_text("Signed in as").wait_for(timeout=TURN_TIMEOUT)
+            bob.page.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=TURN_TIMEOUT)
             bob.settle()
             assert "Signed in as e2e-bob" in bob.text()
             assert bob.learner_messages() == [] and MASTERED not in bob.text()
@@ -299,7 +304,7 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.sign_in()  # one wrong answer, so the attempt log is never empty
         carol.answer(pending_item(server.data_dir, carol.key), pending_item(server.data_dir, carol.key).wrong)
         nav = carol.page.get_by_test_id("stSidebarNavLink").all_inner_texts()
-        assert [n.split()[-1] for n in nav] == ["Learn", "Content"]  # (each link's text starts with its icon)
+        assert [n.split()[-1] for n in nav] == ["Learn", "Content", "Review"]  # (each link starts with its icon)
 
         page = carol.page
         page.get_by_test_id("stSidebarNavLink").filter(has_text="Content").click()
@@ -333,6 +338,7 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
         carol.shot("08-content-item-analysis")
 
         page.goto(f"{server.url}/evaluate")  # an author may not run evaluations, even by URL
+        page.get_by_text("Not allowed").wait_for(timeout=TURN_TIMEOUT)
         carol.settle()
         assert "Not allowed: your role (author) cannot use this page" in carol.text()
         assert "Run the mastery benchmark" not in carol.text()

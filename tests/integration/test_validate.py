@@ -75,7 +75,8 @@ def fixed(text: str) -> str:
 def test_clean_course_exits_0(validate: Any, mini_course: Path) -> None:
     run = validate(mini_course)
     assert run.code == 0
-    assert run.out == f"{mini_course}: ok\n"
+    assert run.out.startswith(f"{mini_course}: ok")  # warnings (thin skills) do not fail it
+    assert all(" warning: " in p for p in run.problems)
 
 
 def test_no_paths_validates_every_course_in_the_content_dir(
@@ -84,7 +85,7 @@ def test_no_paths_validates_every_course_in_the_content_dir(
     monkeypatch.setenv("TUTOR_CONTENT_DIR", str(mini_course_copy.parent))
     run = validate()
     assert run.code == 0
-    assert run.out == f"{mini_course_copy}: ok\n"
+    assert run.out.startswith(f"{mini_course_copy}: ok")
 
 
 def test_no_courses_in_the_content_dir_is_an_error(
@@ -115,8 +116,8 @@ def test_yaml_syntax_error_in_an_items_file(validate: Any, mini_course_copy: Pat
     assert run.code == 1
     m = run.find(r"^mini-course/items/words\.yaml:(\d+): YAML syntax error: .*\(fix: fix the indentation or quoting\)")
     assert int(m.group(1)) == line_of(items, "   prompt: How do you say 1/4")
-    # The skill's items could not be read, so it is also short of items.
-    run.find(r"skill 'words' has 0 items; at least 6 needed")
+    # The file could not be read: no count of its items is reported (it holds more than it would say).
+    assert not any("has 0 items" in p or "form(s)" in p for p in run.problems), run.out
 
 
 def test_unknown_field_in_course_yaml(validate: Any, mini_course_copy: Path) -> None:

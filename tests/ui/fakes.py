@@ -17,7 +17,7 @@ from tutor.course.models import Course, Item, MultipleChoiceItem, NumericItem
 from tutor.course.version import model_version
 from tutor.graph.progress import SkillView
 from tutor.records import Records
-from tutor.session import SessionView
+from tutor.session import SessionView, Tutor
 from tutor.settings import Settings
 
 
@@ -59,6 +59,9 @@ class FakeTutor:
 
     # ------------------------------------------------------------ the Tutor API
 
+    new_course_folders = Tutor.new_course_folders  # the real ones: they only read courses and settings
+    add_course = Tutor.add_course
+
     def course(self, course_id: str) -> Course:
         return self.courses[course_id]
 
@@ -78,7 +81,9 @@ class FakeTutor:
                                        "style": "definition", "citations": [CITATION]}, streamed=True)
         yield from self._ask(session)
 
-    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
+    def send(
+        self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False
+    ) -> Iterator[dict[str, Any]]:
         self.sent.append((learner_id, course_id, text))
         session = self.sessions[(learner_id, course_id)]
         session.messages.append({"role": "learner", "kind": "answer", "text": text})

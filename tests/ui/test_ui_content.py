@@ -3,6 +3,7 @@ passage store with a progress bar, the store's listing per course and skill, and
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -171,3 +172,58 @@ def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch
     assert "thirds.md" in {s.source for s in store.list_sources("mini")}
     at = at.run()
     assert any("**Add 1 file(s) to mini** · done" in m.value for m in at.markdown)
+
+
+def test_a_course_folder_added_while_the_app_runs_is_found_and_loaded_with_one_button(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tutor.course.scaffold import new_course
+    from tutor.retrieval import open_store
+
+    content = tmp_path / "content"  # a private content folder: the new course must not land in the project's
+    shutil.copytree(MINI_COURSE, content / "mini-course")
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    settings = settings.model_copy(update={"content_dir": content})
+    mini = load_course(MINI_COURSE)
+    tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
+    tutor.store = open_store(settings)
+    new_course(content, "late-course", "Late course")
+    at = content_page()
+    assert not at.exception
+    assert any("late-course" in i.value for i in at.info)
+    at = click(at, "Load new courses")
+    assert not at.exception
+    assert "late-course" in tutor.courses
+    assert any("Loaded Late course" in s.value for s in at.success)
+    assert tutor.store.count("late-course") > 0  # type: ignore[attr-defined]
+
+
+def test_item_analysis_counts_each_choice_and_misconception(fake: FakeTutor) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    item = fake.course("fractions").item("meaning-a1")
+    wrong = next(c for c in item.choices if not c.correct and c.misconception)  # type: ignore[union-attr]
+    right = next(c for c in item.choices if c.correct)  # type: ignore[union-attr]
+    for learner, choice in enumerate([wrong, wrong, right]):
+        _answer_with_tag(fake, f"l{learner}", choice.text, choice.correct,
+                         None if choice.correct else wrong.misconception, now)
+    at = content_page()
+    assert not at.exception
+    choices = next(d.value for d in at.dataframe if "Chosen" in d.value.columns)
+    by_choice = choices.set_index("Choice")
+    assert by_choice.loc[wrong.text, "Chosen"] == 2 and by_choice.loc[right.text, "Chosen"] == 1
+    assert by_choice.loc[wrong.text, "Misconception"] == wrong.misconception
+    tags = next(d.value for d in at.dataframe if "Misconception" in d.value.columns and "Times" in d.value.columns)
+    assert dict(zip(tags["Misconception"], tags["Times"], strict=True)) == {wrong.misconception: 2}
+
+
+def _answer_with_tag(fake: FakeTutor, learner: str, answer: str, correct: bool, tag: str | None,
+                     when: datetime) -> None:
+    import uuid
+
+    from tutor.records.entries import GradedAnswer, IssuedQuestion
+    question_id = uuid.uuid4().hex
+    fake.records.issue_question(IssuedQuestion(
+        question_id=question_id, learner_id=learner, course_id="fractions", skill_id="meaning", item_id="meaning-a1",
+        form="A", kind="multiple_choice", seed=0, params={}, mode="learn", issued_at=when))
+    fake.records.record_attempt(GradedAnswer(question_id=question_id, answer=answer, correct=correct, grader="rule",
+                                             feedback="", created_at=when, misconception=tag))

@@ -96,3 +96,40 @@ def test_a_learner_gets_no_import_or_drafts_section(content: Path) -> None:
     assert not at.exception
     assert "io_course" not in [s.key for s in at.selectbox]
     assert not (content / "imp" / "items").exists()
+
+
+def test_an_author_drafts_with_claude_on_the_page_and_approves_the_draft(
+    content: Path, settings: Settings, fractions: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
+    from tutor.authoring.drafting import DRAFT_TOOL
+
+    item = {"id": "x", "kind": "short_text", "form": "B", "prompt": "What is half of 8?", "accepted": ["4"],
+            "hints": ["Share 8 between two."], "explanation": "8 / 2 = 4."}
+    with FakeAnthropicServer() as server:
+        mine = settings.model_copy(update={"content_dir": content, "anthropic_api_key": SecretStr("test-key"),
+                                           "anthropic_base_url": server.url, "anthropic_max_retries": 0})
+        use_fake(monkeypatch, FakeTutor(mine, fractions, [fractions.item("meaning-a1")]))
+        server.queue(Reply.tool(DRAFT_TOOL, {"items": [item, {"kind": "numeric"}], "passages": []}))
+        at = page()
+        at.selectbox(key="io_course").select("mini-course").run()
+        at.selectbox(key="draft_skill_mini").select("halves").run()
+        at = click(at, "Draft")
+        assert not at.exception
+        assert any(s.value.startswith("Draft claude-halves-") for s in at.success)
+        assert any(w.value.startswith("Rejected item 2: ") for w in at.warning)
+        assert len(server.requests) == 1
+    [pending] = drafts.list_drafts(content / "mini-course", "pending")
+    assert pending.items[0]["prompt"] == "What is half of 8?"
+    at = click(at, "Approve")
+    assert any(s.value.startswith("Approved: added to mini-course.") for s in at.success)
+    assert load_course(content / "mini-course").item(pending.items[0]["id"]).prompt == "What is half of 8?"
+
+
+def test_offline_the_page_says_drafting_needs_a_key(content: Path) -> None:
+    at = page()
+    at.selectbox(key="io_course").select("mini-course").run()
+    assert any("Drafting needs Claude: set ANTHROPIC_API_KEY" in i.value for i in at.info)
+    assert "Draft" not in [b.label for b in at.button]

@@ -39,21 +39,25 @@ M = TypeVar("M", bound=BaseModel)
 
 MIN_ITEMS = 6
 MIN_FORMS = 2
+THIN_PASSAGES = 3  # fewer passages than this for a skill: a warning (re-explanations run out)
+THIN_STYLES = 2  # fewer explanation styles than this: a warning (a re-explanation cannot change style)
 SOURCE_SUFFIXES = (".md", ".markdown", ".txt")
 KINDS = "multiple_choice, numeric, short_text, free_response"
 
 
 def load_course(path: Path) -> Course:
-    """Load `path` (a course folder) or raise ContentError listing every problem."""
-    course, problems = _load(path)
+    """Load `path` (a course folder) or raise ContentError listing every problem (warnings do not stop it)."""
+    course, problems, _ = _load(path)
     if problems or course is None:
         raise ContentError(problems)
     return course
 
 
-def validate_course(path: Path) -> list[Problem]:
-    """Every problem in the course folder at `path`; empty when it is valid."""
-    return _load(path)[1]
+def validate_course(path: Path, *, with_warnings: bool = False) -> list[Problem]:
+    """Every problem in the course folder at `path`; empty when it is valid. `with_warnings` adds the warnings
+    (severity "warning": thin skills, items without explanation or hints, YAML commas that may split text)."""
+    _, problems, warnings = _load(path)
+    return problems + warnings if with_warnings else problems
 
 
 def discover_courses(content_dir: Path) -> list[Path]:
@@ -125,6 +129,45 @@ def _files(root: Path, folder: str, pattern: str, problems: list[Problem]) -> li
         if path != base:
             kept.append(path)
     return kept
+
+
+_FLOW_MAP_LINE = re.compile(r"\{[^}]*,[^}]*\}|\{[^}]*$")
+
+
+def _comma_trap(text: str, line: int | None) -> str | None:
+    """The likely cause when a field YAML did not expect appears on a line written inline in { }: an unquoted
+    comma in a value ends it, and the rest is read as another field."""
+    if line is None:
+        return None
+    lines = text.splitlines()
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    if _FLOW_MAP_LINE.search(source):
+        return ('a comma inside { } ends the value, and the rest is read as another field: put the text in quotes, '
+                'e.g. text: "1/2, not 2/4"')
+    return None
+
+
+def _split_by_commas(node: yaml.Node | None, shown: str) -> list[Problem]:
+    """Warnings for lists written inline ([a, b]) of unquoted text: a comma meant inside one entry splits it."""
+    found: list[Problem] = []
+    todo = [node] if node is not None else []
+    while todo:
+        current = todo.pop()
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if (isinstance(value, yaml.SequenceNode) and value.flow_style and len(value.value) > 1
+                        and all(isinstance(v, yaml.ScalarNode) and v.style is None and " " in str(v.value)
+                                for v in value.value)):
+                    parts = " | ".join(str(v.value) for v in value.value)
+                    found.append(Problem(shown, f"{key.value}: written inline in [ ], read as {len(value.value)} "
+                                         f"entries split at the commas: {parts}",
+                                         "if a comma belongs inside an entry, put each entry in quotes or write one "
+                                         "per line ('- ...')", value.start_mark.line + 1, str(key.value),
+                                         severity="warning"))
+                todo.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            todo.extend(current.value)
+    return found
 
 
 def _parse_yaml(text: str, shown: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
@@ -212,7 +255,7 @@ def _hint(err: Any) -> str:
 
 
 def _validate(
-    model: type[M], data: Any, node: yaml.Node | None, shown: str, problems: list[Problem]
+    model: type[M], data: Any, node: yaml.Node | None, shown: str, problems: list[Problem], text: str = ""
 ) -> M | None:
     try:
         return model.model_validate(data)
@@ -220,7 +263,9 @@ def _validate(
         for err in exc.errors():
             loc = err["loc"]
             field = ".".join(str(p) for p in loc) or None
-            problems.append(Problem(shown, err["msg"], _hint(err), line_of(node, loc), field))
+            line = line_of(node, loc)
+            trap = _comma_trap(text, line) if err["type"] in ("extra_forbidden", "missing") else None
+            problems.append(Problem(shown, err["msg"], trap or _hint(err), line, field))
         return None
 
 
@@ -367,7 +412,10 @@ def _check_template(item: NumericItem, add: Callable[..., None]) -> None:
         add(f"template fails: {message}", "fix the template's expressions or ranges", *part)
 
 
-def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) -> dict[str, list[Item]]:
+def _load_items(root: Path, course: CourseFile | None, problems: list[Problem], unreadable: set[str],
+                warnings: list[Problem]) -> dict[str, list[Item]]:
+    """Every item bank; `unreadable` gets the file stems of banks that could not be read (their items are not
+    counted, so no "0 items" follows the file's own problem)."""
     items_by_skill: dict[str, list[Item]] = {}
     seen_ids: dict[str, str] = {}
     skill_ids = {s.id for s in course.skills} if course else set()
@@ -378,14 +426,21 @@ def _load_items(root: Path, course: CourseFile | None, problems: list[Problem]) 
             continue
         data, node = _parse_yaml(text, shown, problems)
         if data is None:
+            unreadable.add(path.stem)
             continue
-        bank = _validate(ItemBankFile, data, node, shown, problems)
+        warnings.extend(_split_by_commas(node, shown))
+        bank = _validate(ItemBankFile, data, node, shown, problems, text)
         if bank is None:
+            unreadable.add(path.stem)
             continue
         if course and bank.skill not in skill_ids:
-            problems.append(Problem(shown, f"skill {bank.skill!r} is not a skill of the course",
-                                    f"use one of: {', '.join(sorted(skill_ids))}", line_of(node, ("skill",)), "skill"))
-        if path.stem != bank.skill:
+            # one fix, agreeing with the file's name when that names a skill
+            hint = (f"write `skill: {path.stem}` (the skill this file is named after)" if path.stem in skill_ids
+                    else f"use one of: {', '.join(sorted(skill_ids))}, and name the file items/<that id>.yaml")
+            problems.append(Problem(shown, f"skill {bank.skill!r} is not a skill of the course", hint,
+                                    line_of(node, ("skill",)), "skill"))
+            unreadable.add(path.stem)
+        elif path.stem != bank.skill:
             problems.append(Problem(shown, f"file is named {path.stem!r} but holds skill {bank.skill!r}",
                                     f"rename the file to items/{bank.skill}.yaml", line_of(node, ("skill",)), "skill"))
         for i, item in enumerate(bank.items):
@@ -427,38 +482,45 @@ def _load_sources(root: Path, skill_ids: set[str], problems: list[Problem]) -> l
     return sections
 
 
-def _load(root: Path) -> tuple[Course | None, list[Problem]]:
+def _load(root: Path) -> tuple[Course | None, list[Problem], list[Problem]]:
     problems: list[Problem] = []
     course_path = root / "course.yaml"
     shown = _rel(course_path, root)
     if not root.is_dir():
         message = "not a folder" if root.exists() else "no such folder"
-        return None, [Problem(str(root), message, "give the path of a course folder (the one holding course.yaml)")]
+        return None, [Problem(str(root), message, "give the path of a course folder (the one holding course.yaml)")], []
     if not course_path.is_file():
-        return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")]
+        return None, [Problem(shown, "course.yaml is missing", "create course.yaml (see README: course format)")], []
     try:
         inside(course_path, root)
     except OutsideFolderError as exc:
-        return None, [Problem(shown, f"{exc.reason}: links may not lead out of the course folder", FIX)]
+        return None, [Problem(shown, f"{exc.reason}: links may not lead out of the course folder", FIX)], []
     course: CourseFile | None = None
     node: yaml.Node | None = None
+    warnings: list[Problem] = []
     text = read_text(course_path, shown, problems)
     if text is not None:
         data, node = _parse_yaml(text, shown, problems)
         if data is not None:
-            course = _validate(CourseFile, data, node, shown, problems)
+            warnings.extend(_split_by_commas(node, shown))
+            course = _validate(CourseFile, data, node, shown, problems, text)
             if course is not None:
                 problems.extend(_check_course(course, node, shown))
-    items = _load_items(root, course, problems)
+    unreadable: set[str] = set()
+    items = _load_items(root, course, problems, unreadable, warnings)
     skill_ids = {s.id for s in course.skills} if course else set()
     sources = _load_sources(root, skill_ids, problems)
     if course is None:
-        return None, problems
+        return None, problems, warnings
     for i, skill in enumerate(course.skills):
         bank = items.get(skill.id, [])
         forms = {item.form for item in bank}
         where = f"items/{skill.id}.yaml"
         line, field = line_of(node, ("skills", i, "id")), f"skills.{i}.id"
+        warnings.extend(_thin_skill(skill.id, bank, sources, shown, line, field,
+                                    _rel(root / "items" / f"{skill.id}.yaml", root)))
+        if skill.id in unreadable:
+            continue  # its bank has problems of its own above: its items are not counted
         if len(bank) < MIN_ITEMS:
             problems.append(Problem(shown, f"skill {skill.id!r} has {len(bank)} items; at least {MIN_ITEMS} needed",
                                     f"add items to {where}", line, field))
@@ -469,7 +531,7 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
             problems.append(Problem(shown, f"skill {skill.id!r} has no source material",
                                     "add a file under sources/ whose front matter lists this skill", line, field))
     if problems:
-        return None, problems
+        return None, problems, warnings
     return (
         Course(
             id=course.id,
@@ -484,4 +546,29 @@ def _load(root: Path) -> tuple[Course | None, list[Problem]]:
             sources=tuple(sources),
         ),
         [],
+        warnings,
     )
+
+
+def _thin_skill(skill_id: str, bank: Sequence[Item], sources: Sequence[SourceSection], shown: str,
+                line: int | None, field: str, bank_shown: str) -> list[Problem]:
+    """Warnings for a skill that will teach thinly: few passages or styles, items without explanation or hints."""
+    found: list[Problem] = []
+    passages = [s for s in sources if skill_id in s.skills]
+    styles = {s.style for s in passages if s.style}
+    if passages and len(passages) < THIN_PASSAGES:
+        found.append(Problem(shown, f"skill {skill_id!r} has {len(passages)} passage(s); {THIN_PASSAGES} or more let "
+                             "a re-explanation use different material", "add sections for this skill under sources/",
+                             line, field, "warning"))
+    if passages and len(styles) < THIN_STYLES:
+        found.append(Problem(shown, f"skill {skill_id!r} has {len(styles)} explanation style(s); {THIN_STYLES} or more "
+                             "let a re-explanation change style", "give sections different `style:` directives "
+                             "(worked_example, analogy, common_mistakes, ...)", line, field, "warning"))
+    for what, missing in (("explanation", [i.id for i in bank if not i.explanation]),
+                          ("hints", [i.id for i in bank if not i.hints])):
+        if missing:
+            found.append(Problem(bank_shown, f"{len(missing)} item(s) without {what}: " + ", ".join(missing),
+                                 f"add `{what}:` to each; learners see "
+                                 + ("it after answering" if what == "explanation" else "them when they ask for a hint"),
+                                 None, what, "warning"))
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -12,12 +13,15 @@ class Problem:
     hint: str = ""
     line: int | None = None
     field: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    """A warning (a thin skill, an item without hints) is reported but does not stop the course loading."""
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         field = f" [{self.field}]" if self.field else ""
         hint = f" (fix: {self.hint})" if self.hint else ""
-        return f"{where}:{field} {self.message}{hint}"
+        mark = " warning:" if self.severity == "warning" else ""
+        return f"{where}:{field}{mark} {self.message}{hint}"
 
 
 class ContentError(Exception):

@@ -235,6 +235,7 @@ class Records:
                 raise LedgerError(f"question {question_id!r} has no answer waiting for review")
             row.correct, row.grader, row.review_status = correct, "person", "reviewed"
             row.reviewed_by, row.reviewed_at, row.review_seen = reviewer, at, False
+            self._to_outbox(session, row)
 
     def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]:
         """Reviewed answers whose result the learner has not been shown yet."""

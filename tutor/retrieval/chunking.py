@@ -95,7 +95,8 @@ def _sentences(line: str) -> list[str]:
 
 
 def _pack(units: list[Unit], total: int, max_words: int) -> list[list[Unit]]:
-    """Consecutive groups of units, as many as needed to stay under `max_words`, filled towards equal sizes."""
+    """Consecutive groups of units, as many as needed to stay under `max_words`, filled towards equal sizes and
+    cut at a paragraph end when one comes within a quarter of the target size."""
     groups_left = math.ceil(total / max_words)
     remaining = total
     groups: list[list[Unit]] = []
@@ -105,7 +106,9 @@ def _pack(units: list[Unit], total: int, max_words: int) -> list[list[Unit]]:
         target = remaining / groups_left
         too_big = count + unit.words > max_words
         past_target = abs(count + unit.words - target) > abs(count - target)
-        if current and (too_big or (past_target and groups_left > 1)):
+        new_paragraph = unit.sep == PARAGRAPH and count >= 0.75 * target  # a paragraph end near the target
+        rest_fits = remaining - count <= (groups_left - 1) * max_words
+        if current and (too_big or ((past_target or new_paragraph) and groups_left > 1 and rest_fits)):
             groups.append(current)
             remaining -= count
             groups_left = max(1, groups_left - 1)

@@ -15,7 +15,7 @@ from tutor.settings import Settings
 MIN_PAGE_WORDS = 25  # a page with fewer words and no whole sentence is near-empty (a title page, a figure, a blank)
 _PAGE_REFERENCE = re.compile(r"(?:\.{2,}|…|\s)\s*(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[,–-]\s*\d{1,4})*\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_SENTENCE = re.compile(r"[^\W\d_]{2,}(?:\W+[^.!?\n]*){3,}?[a-z)\d][.!?]")
+_SENTENCE = re.compile(r"(?:[^\s.!?]+\s+){3,}[^\s.!?]*[^\W_][.!?](?:\s|$)")  # 4+ words, then . ! or ?
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def is_prose(page: str, min_words: int = MIN_PAGE_WORDS) -> bool:
     table of contents or an index (most of its lines end in page numbers), or mostly numbers and symbols (a table,
     a figure's labels)."""
     words = _WORD.findall(page)
-    if len(words) < min_words and not _SENTENCE.search(page):
+    if len(words) < min_words and (len(page) > 40 * min_words or not _SENTENCE.search(page)):
         return False
     lines = [line for line in page.splitlines() if line.strip()]
     referencing = sum(1 for line in lines if _PAGE_REFERENCE.search(line) and len(line.split()) <= 12)

@@ -15,8 +15,10 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
 from tutor.course.paths import OutsideFolderError, inside
+from tutor.course.problems import ContentError
+from tutor.distractors import answers_of, choice_counts, free_text_items, misconception_counts
 from tutor.records import item_analysis
-from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_paths
+from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_course, ingest_paths
 from tutor.session import Tutor
 from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
@@ -52,12 +54,41 @@ def validate_tab(tutor: Tutor) -> None:
             st.error(f"{path_text} {exc.reason}: this page only reaches course folders inside the content folder.")
             return
         with st.spinner("Checking the course…"):
-            problems = validate_course(folder)
+            problems = validate_course(folder, with_warnings=True)
+        errors = [p for p in problems if p.severity == "error"]
         if not problems:
             st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
             return
-        st.error(f"{path_text}: {len(problems)} problem(s).")
+        if errors:
+            st.error(f"{path_text}: {len(errors)} problem(s), {len(problems) - len(errors)} warning(s).")
+        else:
+            st.success(f"{path_text}: no problems found.", icon=":material/check_circle:")
+            st.warning(f"{len(problems)} warning(s): the course loads, but will teach thinly where they point.")
         st.table(render.problem_rows(problems))
+
+
+def new_courses_section(tutor: Tutor) -> None:
+    """Course folders added under the content folder since the app started: load them with one button."""
+    folders = tutor.new_course_folders()
+    if not folders:
+        return
+    names = ", ".join(p.name for p in folders)
+    st.info(f"New course folder(s) found: {names}.", icon=":material/create_new_folder:")
+    if not st.button("Load new courses", type="primary", icon=":material/refresh:", key="load_new_courses"):
+        return
+    auth.require(Action.CONTENT_UPLOAD)
+    for folder in folders:
+        try:
+            course = tutor.add_course(folder)
+        except ContentError as exc:
+            st.error(f"{folder.name}: {len(exc.problems)} problem(s); validate it above to see them.")
+            continue
+        if isinstance(tutor.store, PassageStore):
+            report = ingest_course(tutor.store, folder)
+            st.success(f"Loaded {course.title}: {sum(f.chunks for f in report.files)} passages. It is now in "
+                       "Learn and in the upload picker.")
+        else:
+            st.success(f"Loaded {course.title}.")
 
 
 def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
@@ -99,8 +130,13 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
                                 "Added": result.added, "Removed": result.removed, "Message": result.message})
     bar.progress(1.0, text=f"Done: {len(results)} file(s).")
     skipped = [r for r in results if r["Status"] == "skipped"]
+    unusable = render.unusable_sources(store.list_sources(course_id), [str(r["File"]) for r in results])
     if skipped:
         st.warning(f"{len(skipped)} file(s) skipped; see the message column.")
+    elif unusable:
+        st.warning(f"Added {len(results)} file(s), but " + "; ".join(unusable) + ". Pick the skills (and give "
+                   "sections a `style:`) and add the file again, or it cannot be used for explanations.",
+                   icon=":material/warning:")
     else:
         st.success(f"Added {len(results)} file(s) to {course.title}.")
     st.table(results)
@@ -149,6 +185,14 @@ def store_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
           "Styles": ", ".join(s.styles)} for s in sources],
         hide_index=True,
     )
+    with st.form("remove_source", border=False):
+        doomed = st.selectbox("Remove a source file from the store", [s.source for s in sources], index=None,
+                              key="remove_source_choice", placeholder="Choose a source file")
+        if st.form_submit_button("Remove", icon=":material/delete:") and doomed:
+            auth.require(Action.CONTENT_UPLOAD)
+            removed = store.remove(course_id, [doomed])
+            st.success(f"Removed {doomed} ({removed} passages) from {course.title}.")
+            st.rerun()
 
 
 def analysis_tab(tutor: Tutor, course_id: str) -> None:
@@ -176,6 +220,19 @@ def analysis_tab(tutor: Tutor, course_id: str) -> None:
             "Discrimination": st.column_config.NumberColumn(format="%.2f"),
         },
     )
+    course = tutor.courses[course_id]
+    attempts = tutor.records.attempts(course_id)
+    seeds = {q.question_id: q.seed for q in tutor.records.questions(course_id)}
+    st.markdown("**Choices picked** (multiple choice): how often each choice was chosen, with its misconception tag")
+    st.dataframe(render.choice_rows(choice_counts(course, attempts, seeds)), hide_index=True,
+                 column_config={"Share": st.column_config.NumberColumn(format="%.1f%%")})
+    st.markdown("**Misconceptions recorded** on wrong answers")
+    st.dataframe([{"Misconception": tag, "Times": n} for tag, n in misconception_counts(attempts)], hide_index=True)
+    text_items = free_text_items(course, attempts)
+    if text_items:
+        chosen = st.selectbox("Free-text answers of an item", text_items, key=f"answers_item_{course_id}")
+        st.dataframe([{"Answer": a, "Graded": "right" if ok else "wrong"} for a, ok in answers_of(chosen, attempts)],
+                     hide_index=True)
 
 
 def main() -> None:
@@ -186,6 +243,8 @@ def main() -> None:
     validate, sources, analysis = st.tabs(["Validate a course", "Source material", "Item analysis"])
     with validate:
         validate_tab(tutor)
+    new_courses_section(tutor)
+    courses = sorted(tutor.courses)
     content_io.section(tutor.settings)  # item banks, coverage and drafts (ui/content_io.py)
     if not courses:
         st.warning(f"No valid courses loaded from {tutor.settings.content_dir}.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from tutor.retrieval.search import CourseIndex
@@ -44,7 +47,8 @@ def test_the_course_index_groups_chunks_into_sections_in_file_and_text_order() -
                 "part": part, "sep": sep, "skills": "|k|", "style": ""}
 
     ids = ["c2", "c0", "c1", "d0"]
-    metas = [meta("s1", 2, 1), meta("s1", 0, 0, ""), meta("s2", 1, 0, ""), meta("s3", 3, 0, "")]
+    metas: list[Mapping[str, Any]] = [meta("s1", 2, 1), meta("s1", 0, 0, ""), meta("s2", 1, 0, ""),
+                                      meta("s3", 3, 0, "")]
     docs = ["Then this.", "First this.", "Elsewhere.", "Other."]
     index = CourseIndex.build("r", ids, docs, metas, docs)
     assert index.section_ids == ["s1", "s2", "s3"]
