@@ -208,3 +208,26 @@ def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: P
         assert [(r.answer, r.correct) for r in records.reviewed_examples("c", "i1")] == [("some words", True)]
     finally:
         records.close()
+
+
+PG_STARTER = """
+import sys, tempfile
+from tutor.checkpoints import open_checkpointer
+from tutor.records import Records
+from tutor.settings import Settings
+records = Records(sys.argv[1])
+open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=sys.argv[1]), records).close()
+records.close()
+print("started")
+"""
+
+
+def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_start(postgres_url: str) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", PG_STARTER, postgres_url], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
+    records = Records(postgres_url)
+    log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
+    assert len(records.attempts("c")) == 1
+    records.close()
