@@ -7,7 +7,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 PORT   ?= 8501
 ADDRESS ?= localhost
 
-.PHONY: run chat test install load lint typecheck pytest browser lrs bench kt-bench kt-bench-full clean
+.PHONY: run chat test install load lint typecheck pytest browser lrs postgres bench kt-bench kt-bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ $(LRS)/.installed:
 	touch $@
 
 lrs: $(LRS)/.installed
+## Debian's PostgreSQL for the ledger tests (the tests start their own server on 127.0.0.1 in a temp folder).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 
 lint: install
 	$(BIN)/ruff check tutor tests evals ui benchmarks
@@ -53,7 +57,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-pytest: install browser lrs
+pytest: install browser lrs postgres
 	$(BIN)/pytest -q
 
 ## Install what tests need, then lint, type-check and run the tests.

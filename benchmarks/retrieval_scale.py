@@ -2,9 +2,10 @@
 
     python -m benchmarks.retrieval_scale [--sizes 1000,10000,100000] [--model-chunks 2000] [--json OUT]
 
-For each size a fresh embedded store gets one course holding both sample courses' real passages plus synthetic
-filler passages (real sentences recombined, so they are plausible distractors, 150-200 words like the real ones)
-up to the size, written as Markdown files and ingested through `ingest_paths` (parse, chunk, hash, embed, write).
+For each size a fresh embedded store gets one course holding both sample courses' real sections plus synthetic
+filler sections (real sentences recombined, so they are plausible distractors, 150-240 words like the real ones)
+up to the size in search chunks (60-120 words each), written as Markdown files and ingested through
+`ingest_paths` (parse, chunk, hash, embed, write).
 
 Embedding is the dominant ingest cost, so only the first `--model-chunks` filler chunks are embedded by the model;
 for the rest the vector is the normalised mean of the model's vectors of its sentences (computed once). Two
@@ -14,6 +15,11 @@ BM25 index was built (its build time, the cost of the first query after a change
 
 First, the embedding model alone: the real passages embedded by the exact model and by its fused int8 build (the
 default), median of three runs each in this process, with their ratio and how closely the vectors agree.
+Then the chunk size: the same files (the real sources and some filler) ingested with the model into fresh stores
+with the old passages (sections up to 300 words whole, ~250-word pieces: the baseline) and with today's 60-120-word
+chunks, alternating, median of two runs each, in this process: chunks/s, words/s and their ratios. On a shared
+machine absolute figures are noisy; the ratios are measured under the same load.
+Search returns sections, so recall@5 and latency are per search call returning 5 distinct sections.
 """
 
 from __future__ import annotations
@@ -36,12 +42,14 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
 from evals.retrieval_eval import DATASETS, first_hit, load_dataset
 from tutor.course.sources import parse_markdown
-from tutor.retrieval import MiniLMEmbeddingFunction, ingest_paths, open_store
+from tutor.retrieval import IngestLimits, MiniLMEmbeddingFunction, ingest_paths, open_store
+from tutor.retrieval.chunking import split_text
 from tutor.retrieval.store import Mode, PassageStore
 from tutor.settings import Settings
 
 COURSE = "bench"
-CHUNKS_PER_FILE = 50
+CHUNKS_PER_FILE = 100
+BASELINE_WORDS = 300  # the passage size before chunks: sections up to 300 words whole
 STYLES = ["definition", "worked_example", "analogy", "step_by_step", "common_mistakes", "scenario"]
 
 
@@ -89,21 +97,54 @@ def real_sources(content_dir: Path) -> list[Path]:
 
 
 def filler_files(folder: Path, sentences: list[str], count: int, seed: int) -> list[Path]:
-    """`count` filler passages of 150-200 words made of real sentences, 50 per Markdown file."""
+    """Filler sections of 150-240 words made of real sentences, making `count` search chunks, about
+    `CHUNKS_PER_FILE` per Markdown file."""
     rng = random.Random(seed)
-    paths = []
-    for start in range(0, count, CHUNKS_PER_FILE):
-        lines = ["---", f"skills: [filler-{start // CHUNKS_PER_FILE % 20}]", "---", "", f"# Filler {start}", ""]
-        for n in range(start, min(start + CHUNKS_PER_FILE, count)):
+    paths: list[Path] = []
+    made = 0
+    while made < count:
+        lines = ["---", f"skills: [filler-{len(paths) % 20}]", "---", "", f"# Filler {len(paths)}", ""]
+        in_file = 0
+        while in_file < CHUNKS_PER_FILE and made + in_file < count:
             body: list[str] = []
-            target = rng.randint(150, 200)
+            target = rng.randint(150, 240) if count - made - in_file > 1 else rng.randint(60, 110)
             while sum(len(s.split()) for s in body) < target:
                 body.append(rng.choice(sentences))
-            lines += [f"## Filler passage {n}", f"<!-- {{style: {rng.choice(STYLES)}}} -->", " ".join(body), ""]
-        path = folder / f"filler-{start:06d}.md"
+            text = " ".join(body)
+            in_file += len(split_text(text))
+            lines += [f"## Filler section {made + in_file}", f"<!-- {{style: {rng.choice(STYLES)}}} -->", text, ""]
+        path = folder / f"filler-{len(paths):06d}.md"
         path.write_text("\n".join(lines), encoding="utf-8")
         paths.append(path)
+        made += in_file
     return paths
+
+
+def compare_chunking(model: MiniLMEmbeddingFunction, sentences: list[str], content_dir: Path, filler_chunks: int,
+                     runs: int = 2) -> dict[str, Any]:
+    """Ingest with the model at the baseline passage size and at today's chunk size, alternating, same files."""
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="retrieval-chunking-") as tmp:
+        folder = Path(tmp) / "filler"
+        folder.mkdir()
+        files = real_sources(content_dir) + filler_files(folder, sentences, filler_chunks, seed=7)
+        total_words = words(files)
+        timings: dict[str, list[tuple[int, float]]] = {"baseline_300": [], "chunks_120": []}
+        for run in range(runs):
+            for name, size in (("baseline_300", BASELINE_WORDS), ("chunks_120", IngestLimits.chunk_words)):
+                store = open_store(Settings(_env_file=None, data_dir=Path(tmp) / f"{name}-{run}", chroma_url=None),
+                                   model)
+                report = ingest_paths(store, files, course=COURSE, limits=IngestLimits(chunk_words=size))
+                timings[name].append((report.added, report.seconds))
+        for name, runs_done in timings.items():
+            chunks = runs_done[0][0]
+            seconds = statistics.median(t for _, t in runs_done)
+            result[name] = {"chunks": chunks, "words": total_words, "chunks_per_s": round(chunks / seconds, 1),
+                            "words_per_s": round(total_words / seconds)}
+    result["chunks_per_s_ratio"] = round(result["chunks_120"]["chunks_per_s"] / result["baseline_300"]["chunks_per_s"],
+                                         2)
+    result["words_per_s_ratio"] = round(result["chunks_120"]["words_per_s"] / result["baseline_300"]["words_per_s"], 2)
+    return result
 
 
 def words(paths: list[Path]) -> int:
@@ -164,7 +205,7 @@ def run_size(size: int, model: MiniLMEmbeddingFunction, sentence_vectors: dict[s
         filler_dir.mkdir()
         files = filler_files(filler_dir, sentences, max(0, size - real.added), seed=size)
         n_model = min(model_chunks, max(0, size - real.added))
-        model_files = files[: -(-n_model // CHUNKS_PER_FILE)] if n_model else []
+        model_files = files[: -(-n_model // CHUNKS_PER_FILE)] if n_model else []  # about n_model chunks
         ef.model_budget = 10**9
         with_model = ingest_paths(store, model_files, course=COURSE)
         ef.model_budget = 0
@@ -193,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-chunks", type=int, default=2000,
                         help=f"filler chunks embedded by the model at each size, in whole files of {CHUNKS_PER_FILE} "
                              "(the rest use sentence means)")
+    parser.add_argument("--compare-chunks", type=int, default=400,
+                        help="filler chunks added to the real sources for the chunk-size comparison")
     parser.add_argument("--content-dir", type=Path, default=Path("content"))
     parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder of retrieval_<course>.yaml files")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
@@ -214,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embedding {models['passages']} real passages: exact {models['exact']['passages_per_s']}/s, fused int8 "
           f"{models['fused_int8']['passages_per_s']}/s ({models['fused_int8']['variant']}), "
           f"{models['speedup']}x; cosine min {models['cosine_min']} mean {models['cosine_mean']}")
+    chunking = report["chunk_size"] = compare_chunking(model, sentences, args.content_dir, args.compare_chunks)
+    base, new = chunking["baseline_300"], chunking["chunks_120"]
+    print(f"chunk size, same {new['words']} words ingested with the model (median of 2, alternating): baseline "
+          f"(<=300-word passages) {base['chunks']} chunks {base['chunks_per_s']}/s {base['words_per_s']} words/s; "
+          f"60-120-word chunks {new['chunks']} chunks {new['chunks_per_s']}/s {new['words_per_s']} words/s; "
+          f"ratio chunks/s {chunking['chunks_per_s_ratio']}x, words/s {chunking['words_per_s_ratio']}x", flush=True)
     print(f"ingest below uses the {model.variant} model")
     print(f"{'chunks':>8} {'ingest/s model':>15} {'words/s model':>14} {'ingest/s rest':>14} {'bm25 build s':>13} "
           f"{'dense p50/p95':>14} {'bm25 p50/p95':>14} {'hybrid p50/p95':>15} {'hybrid R@5':>11}")

@@ -25,6 +25,10 @@ from tutor.grading import normalise_text
 from tutor.session import Tutor
 
 
+class _Stopped(Exception):
+    """The tutor raised on a learner message: this learner's run ends there."""
+
+
 class TutorDriver:
     """Start, send and read the pending question for one course (a thin wrapper over `Tutor`)."""
 
@@ -36,8 +40,9 @@ class TutorDriver:
     def start(self, learner_id: str) -> list[dict[str, Any]]:
         return list(self.tutor.start(learner_id, self.course_id))
 
-    def send(self, learner_id: str, text: str) -> list[dict[str, Any]]:
-        return list(self.tutor.send(learner_id, self.course_id, text))
+    def send(self, learner_id: str, text: str, *, answer: bool = False) -> list[dict[str, Any]]:
+        """A learner message; `answer=True` sends it as the page's answer box does."""
+        return list(self.tutor.send(learner_id, self.course_id, text, answer=answer))
 
     def complete(self, learner_id: str) -> bool:
         return self.tutor.view(learner_id, self.course_id).complete
@@ -119,6 +124,8 @@ class Trace:
     learner_questions: int = 0
     samples: list[Sample] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # the tutor raised on a learner message (a finding)
+    cpu_seconds: float = 0.0  # CPU time of the process running this learner (the tutor and the simulator)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,6 +135,7 @@ class Trace:
 
 _WORD_EDGE = r"(?<![\w/.]){}(?![\w/]|\.\d)"
 _NUMBER = re.compile(r"\d+(?:/\d+)?(?:\.\d+)?")
+_CITATION = re.compile(r"\[\d+\]")
 
 
 def _has_token(text: str, token: str) -> bool:
@@ -151,6 +159,7 @@ def reveals(text: str, keys: Sequence[str], *, prompt: str, free_text: bool) -> 
                 if run and f" {run} " in said:
                     return run
         return None
+    text = _CITATION.sub(" ", text)  # citation markers like [1] are not numbers of the text
     for key in keys:
         if not key.strip() or not _has_token(text, key):
             continue
@@ -243,11 +252,15 @@ def run_learner(
             elif kind == "complete":
                 trace.complete = True
 
-    def send(text: str) -> None:
+    def send(text: str, *, answer: bool = False) -> None:
         nonlocal last_text, mode
         last_text = text
         began = time.perf_counter()
-        events = driver.send(learner_id, text)
+        try:
+            events = driver.send(learner_id, text, answer=answer)
+        except Exception as exc:  # noqa: BLE001 - a tutor failure is a finding: recorded, this learner stops
+            trace.errors.append(f"turn {trace.turns + 1}: {type(exc).__name__}: {str(exc)[:300]}")
+            raise _Stopped from exc
         trace.latencies_ms.append((time.perf_counter() - began) * 1000)
         trace.turns += 1
         on_events(events)
@@ -257,30 +270,33 @@ def run_learner(
         mode = now
 
     on_events(driver.start(learner_id))
-    while not trace.complete and trace.turns < budget:
-        if current is None or current.attempted:
-            pending = driver.pending(learner_id)
-            if pending is None:
-                break  # nothing asked and not complete: the tutor stopped (a finding, counted by the caller)
-            item, instance = pending
-            skill = current.skill if current else (driver.tutor.view(learner_id, course.id).skill_id or "")
-            current = _Question(item, instance, skill, answer_keys(item, instance))
-        rng = learner.rng
-        if current.hints < 2 and rng.random() < learner.hint_rate:
-            current.hints += 1
-            trace.hints += 1
-            send("hint")
-            continue
-        if current.asked < 1 and rng.random() < learner.question_rate:
-            current.asked += 1
-            trace.learner_questions += 1
-            send(pick_question(questions.get(current.skill, []), learner, current.skill,
-                               course.skill(current.skill).title))
-            continue
-        text, intended = compose_answer(learner, current.skill, current.item, current.instance, course)
-        trace.attempts.append(Attempt(current.skill, current.item.id, learner.known.get(current.skill, False),
-                                      intended, None, trace.turns + 1))
-        current.attempted = True
-        send(text)
-    trace.complete = trace.complete or driver.complete(learner_id)
+    try:
+        while not trace.complete and trace.turns < budget:
+            if current is None or current.attempted:
+                pending = driver.pending(learner_id)
+                if pending is None:
+                    break  # nothing asked and not complete: the tutor stopped (a finding, counted by the caller)
+                item, instance = pending
+                skill = current.skill if current else (driver.tutor.view(learner_id, course.id).skill_id or "")
+                current = _Question(item, instance, skill, answer_keys(item, instance))
+            rng = learner.rng
+            if current.hints < 2 and rng.random() < learner.hint_rate:
+                current.hints += 1
+                trace.hints += 1
+                send("hint")
+                continue
+            if current.asked < 1 and rng.random() < learner.question_rate:
+                current.asked += 1
+                trace.learner_questions += 1
+                send(pick_question(questions.get(current.skill, []), learner, current.skill,
+                                   course.skill(current.skill).title))
+                continue
+            text, intended = compose_answer(learner, current.skill, current.item, current.instance, course)
+            trace.attempts.append(Attempt(current.skill, current.item.id, learner.known.get(current.skill, False),
+                                          intended, None, trace.turns + 1))
+            current.attempted = True
+            send(text, answer=True)
+    except _Stopped:
+        pass  # the tutor raised; the error is in trace.errors
+    trace.complete = trace.complete or (not trace.errors and driver.complete(learner_id))
     return trace

@@ -205,7 +205,9 @@ def _run_one(task: tuple[str, int]) -> tuple[str, Trace]:
     job: Job = _WORKER["job"]
     driver: TutorDriver = _WORKER["drivers"][name]
     learner = draw_learner(index, job.seed, job.population, _WORKER["course"])
+    cpu = time.process_time()
     trace = run_learner(driver, learner, budget=job.budget, questions=_WORKER["questions"])
+    trace.cpu_seconds = time.process_time() - cpu
     trace.usage = _usage(driver, f"sim-{index:05d}")
     return name, trace
 
@@ -254,17 +256,21 @@ def build_store(course_dir: Path, where: Path) -> None:
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, read from the first (baseline) configuration's figures."""
-    first = report["configs"][report["meta"]["configs"][0]["name"]]
+    meta = report["meta"]
+    first = report["configs"][meta["configs"][0]["name"]]
     rate = first["false_mastery"]["rate"]
-    seconds = report["meta"]["simulate_seconds"] / max(1, report["meta"]["learners"]) * 100 / max(
-        1, len(report["meta"]["configs"]))
+    per_100 = 100 / max(1, meta["learners"]) / max(1, len(meta["configs"]))
+    seconds = meta["simulate_seconds"] * per_100
+    two_cores = meta["cpu_seconds"] * per_100 / 2
     return [
         {"target": "false mastery <= 3%", "value": rate,
          "met": rate is not None and rate <= TARGETS["false_mastery_max"]},
         {"target": "answer leaks = 0", "value": first["leaks"]["count"],
          "met": first["leaks"]["count"] <= TARGETS["leaks_max"]},
-        {"target": "100 learners through the course in under 3 minutes", "value": seconds,
-         "met": seconds < TARGETS["seconds_per_100_learners_max"]},
+        {"target": "100 learners through the course in under 3 minutes (wall clock, this machine as loaded)",
+         "value": seconds, "met": seconds < TARGETS["seconds_per_100_learners_max"]},
+        {"target": "the same from CPU time: seconds on 2 otherwise idle cores", "value": two_cores,
+         "met": two_cores < TARGETS["seconds_per_100_learners_max"]},
     ]
 
 
@@ -297,6 +303,7 @@ def run(
     loaded = load_course(course_dir)
     budget = budget or 25 * len(loaded.skills)
     started = time.perf_counter()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory(prefix="tutor-eval-") as tmp:
         build_store(course_dir, Path(tmp) / "store")
         job = Job(str(course_dir), str(Path(tmp) / "store"), tmp, tuple(configs), population, seed, budget)
@@ -314,7 +321,9 @@ def run(
             "configs": [c.model_dump() for c in configs], "skills": skills,
             "prices_usd_per_mtok": {k: dict(zip(("input", "output", "cache_read", "cache_write"), v, strict=True))
                                     for k, v in PRICES.items()},
-            "simulate_seconds": simulate_seconds, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "simulate_seconds": simulate_seconds,
+            "cpu_seconds": sum(t.cpu_seconds for name in names for t in traces[name]),
+            "load_average_at_start": load, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         },
         "configs": {name: config_figures(traces[name], skills, budget) for name in names},
         "comparisons": [
@@ -429,6 +438,10 @@ def main(argv: list[str] | None = None) -> int:
         value = row["value"]
         shown = "-" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
         print(f"{row['target']}: {shown} {'yes' if row['met'] else 'NO'}")
+    for name, fig in report["configs"].items():
+        errors = fig["tutor_errors"]
+        if errors["count"]:
+            print(f"tutor errors ({name}): {errors['count']}, e.g. {errors['examples'][0]}")
     for name, verdict in report["judge"].items():
         print(f"pedagogy judge ({name}): {verdict['status']}")
     print(f"{total} learner runs in {report['meta']['simulate_seconds']:.1f} s "

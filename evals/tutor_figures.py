@@ -125,6 +125,8 @@ def config_figures(traces: Sequence[Trace], skills: Sequence[str], budget: int) 
                        "p50": float(np.percentile(latencies, 50)) if latencies else None,
                        "p95": float(np.percentile(latencies, 95)) if latencies else None},
         "usage": usage_figures(traces),
+        "tutor_errors": {"count": sum(len(t.errors) for t in traces),
+                         "examples": [e for t in traces for e in t.errors][:5]},
         "answers": {"graded": len(graded),
                     "unread": sum(1 for t in traces for a in t.attempts if a.correct is None),
                     "graded_against_intent": sum(a.correct != a.intended for a in graded),

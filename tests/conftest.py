@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,20 @@ def mini_course() -> Path:
 def mini_course_copy(tmp_path: Path) -> Path:
     """A private copy of the mini course, named `mini-course`, that a test may break."""
     return Path(shutil.copytree(MINI_COURSE, tmp_path / "mini-course"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole test session (127.0.0.1, free port, temporary folder)."""
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> str:
+    """An empty database of its own on the session's PostgreSQL server (SQLAlchemy URL)."""
+    from tests.support.postgres import fresh_database
+
+    return fresh_database(postgres_server_url)

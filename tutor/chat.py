@@ -143,6 +143,7 @@ def run_chat(tutor: Tutor, course_id: str, learner_id: str, inp: TextIO = sys.st
         out.write("Welcome back! Here is where you left off:\n\n")
         replay(view, out)
     held = render_events(tutor.start(learner_id, course_id), out)
+    question_id = (tutor.view(learner_id, course_id).pending or {}).get("question_id")  # what this answer is to
     for text in lines(inp, out, interactive):
         if text.strip().lower() in QUIT:
             break
@@ -154,7 +155,9 @@ def run_chat(tutor: Tutor, course_id: str, learner_id: str, inp: TextIO = sys.st
             writer.flush()
             held = ""
             continue
-        held = render_events(tutor.send(learner_id, course_id, text), out) or held
-        if tutor.view(learner_id, course_id).complete:
+        held = render_events(tutor.send(learner_id, course_id, text, question_id=question_id), out) or held
+        view = tutor.view(learner_id, course_id)
+        question_id = (view.pending or {}).get("question_id")
+        if view.complete:
             break
     return 0

@@ -8,17 +8,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tutor.course.loader import discover_courses, validate_course
+from tutor.course.loader import discover_courses, linked_out_courses, validate_course
 from tutor.errors import SetupError, load_settings, setup_errors, setup_message
 from tutor.settings import Settings
 
 
+def _refused_courses(settings: Settings) -> int:
+    """Print the course folders that are links out of the content folder; 1 when there are any."""
+    refused = linked_out_courses(settings.content_dir)
+    for exc in refused:
+        print(f"{exc.path}: not loaded: {exc.reason}; copy the course into the content folder instead of linking")
+    return 1 if refused else 0
+
+
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     paths = [Path(p) for p in args.paths] or discover_courses(settings.content_dir)
+    status = 0 if args.paths else _refused_courses(settings)
     if not paths:
         print(f"no course folders (with a course.yaml) under {settings.content_dir}; give a course folder's path")
         return 1
-    status = 0
     for path in paths:
         found = validate_course(path, with_warnings=True)
         errors = [p for p in found if p.severity == "error"]
@@ -51,22 +59,24 @@ def cmd_content_new(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every course under the content dir and load its sources into the passage store."""
-    from tutor.retrieval import ingest_course, open_store
+    from tutor.retrieval import IngestLimits, ingest_course, open_store
 
+    status = _refused_courses(settings)
     courses = discover_courses(settings.content_dir)
     if not courses:
         print(f"no courses under {settings.content_dir}", file=sys.stderr)
         return 1
     store = open_store(settings)
-    status = 0
     for path in courses:
         problems = validate_course(path)
         if problems:
             status = 1
             print(f"{path}: not loaded, {len(problems)} problem(s); run `tutor content validate {path}`")
             continue
-        report = ingest_course(store, path)
+        report = ingest_course(store, path, limits=IngestLimits.from_settings(settings))
         print(f"{path}: {report}")
+        for skipped in report.skipped:
+            print(f"  {skipped}")
     return status
 
 
@@ -84,7 +94,7 @@ def _course_of(path: Path, settings: Settings) -> str | None:
 
 def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest files or folders (Markdown, text, HTML, PDF) into a course's passage store."""
-    from tutor.retrieval import EmbeddingModelError, StoreError, ingest_paths, open_store
+    from tutor.retrieval import EmbeddingModelError, IngestLimits, StoreError, ingest_paths, open_store
 
     paths = [Path(p) for p in args.paths]
     course = args.course
@@ -98,7 +108,7 @@ def cmd_content_add(args: argparse.Namespace, settings: Settings) -> int:
         store = open_store(settings)
         report = ingest_paths(
             store, paths, course=course, skills=args.skill or None, progress=not args.quiet,
-            max_bytes=int(args.max_mb * 1024 * 1024),
+            limits=IngestLimits.from_settings(settings, max_bytes=int(args.max_mb * 1024 * 1024)),
         )
     except (StoreError, EmbeddingModelError) as exc:
         print(exc, file=sys.stderr)
@@ -439,6 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tutor import org_cli
 
     org_cli.register(commands)
+
+    from tutor.records import export as records_export
+
+    records_export.register(commands)
     return parser
 
 

@@ -55,7 +55,8 @@ def _prompt(course: Course, question: QuestionRow) -> str:
 def attempt_fact(course: Course, attempt: AttemptRow, question: QuestionRow) -> AttemptFact:
     return AttemptFact(
         learner_id=attempt.learner_id, skill_id=attempt.skill_id, question_id=attempt.question_id,
-        item_id=attempt.item_id, prompt=_prompt(course, question), answer=attempt.answer, correct=attempt.correct,
+        item_id=attempt.item_id, prompt=_prompt(course, question), answer=attempt.answer,
+        correct=None if attempt.review_status == "pending" else attempt.correct,
         grader=attempt.grader, asked_at=_utc(question.issued_at), answered_at=_utc(attempt.created_at),
         mode=question.mode,
     )

@@ -7,6 +7,8 @@ An answer is described by a few item-relative features (each comparable across i
 - `reference`: cosine similarity of its MiniLM embedding to the model answer's;
 - `overlap`: share of the model answer's content words it uses (light stemming);
 - `length`: its content words over the model answer's, capped at 1 (one-word answers are rarely right);
+- `denied`: share of rubric points it mentions only to deny them ("the DPO doesn't need to know");
+- `negation`: 1 when it negates something and the model answer negates nothing (the embedding hardly sees "not");
 - with labelled examples of the item (authored, or answers a person reviewed) also `near_right` / `near_wrong`:
   its highest cosine to a right / a wrong example (the model answer counts as a right one), `right3` / `wrong3`
   the mean of its three highest, and `vote`: the similarity-weighted share of right answers among its nearest
@@ -33,7 +35,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from tutor.course.models import Example, FreeResponseItem, GradingThresholds
-from tutor.llm.offline import content_stems, point_met
+from tutor.llm.offline import content_stems, has_negation, point_met
 
 Verdict = Literal["pass", "fail", "unsure"]
 Vectors = npt.NDArray[np.float32]
@@ -41,7 +43,7 @@ Embed = Callable[[list[str]], Vectors]
 """Unit-length sentence embeddings, one row per text (MiniLMEmbeddingFunction.embed)."""
 
 MODEL_FILE = Path(__file__).with_name("freetext_model.json")
-BASE_FEATURES = ("keywords", "reference", "overlap", "length")
+BASE_FEATURES = ("keywords", "reference", "overlap", "length", "denied", "negation")
 EXAMPLE_FEATURES = (*BASE_FEATURES, "near_right", "near_wrong", "right3", "wrong3", "vote")
 VOTE_NEIGHBOURS = 5
 VOTE_TEMPERATURE = 0.05
@@ -156,6 +158,7 @@ class FreeTextGrader:
     def features(self, item: FreeResponseItem, answer: str, examples: Sequence[Example] = ()) -> dict[str, float]:
         """The feature values of `answer` (see the module docstring); example features only with examples."""
         points = [i for i, point in enumerate(item.rubric) if point_met(point, answer)]
+        mentioned = [i for i, point in enumerate(item.rubric) if point_met(point, answer, count_negated=True)]
         reference_words, answer_words = content_stems(item.reference), content_stems(answer)
         vectors = self._matrix([answer, item.reference, *(e.answer for e in examples)])
         cosines = vectors[1:] @ vectors[0]
@@ -164,6 +167,8 @@ class FreeTextGrader:
             "reference": float(cosines[0]),
             "overlap": _share(len(reference_words & answer_words), len(reference_words)),
             "length": min(1.0, _share(len(answer_words), len(reference_words))),
+            "denied": _share(len(mentioned) - len(points), len(item.rubric)),
+            "negation": float(has_negation(answer) and not has_negation(item.reference)),
         }
         if examples:
             labels = np.array([True, *(e.correct for e in examples)])

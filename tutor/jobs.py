@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,7 +101,7 @@ class JobQueue:
     """The queue of one tutor process: submit, list, cancel; a dispatcher thread starts jobs in order."""
 
     def __init__(self, url: str, data_dir: Path, *, concurrency: int = 1, per_user: int = 2, niceness: int = 10,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url)
@@ -112,6 +112,7 @@ class JobQueue:
         self.per_user = per_user
         self.niceness = niceness
         self.cwd = cwd
+        self.env = dict(env) if env is not None else None
         self._procs: dict[str, subprocess.Popen[str]] = {}
         self._logs: dict[str, TextIO] = {}
         self._cancelled: set[str] = set()
@@ -239,8 +240,8 @@ class JobQueue:
         niceness = self.niceness
         try:
             out = (folder / "log.txt").open("w", encoding="utf-8")
-            proc = subprocess.Popen(row.command, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True, encoding="utf-8", errors="replace", bufsize=1,
+            proc = subprocess.Popen(row.command, cwd=self.cwd, env=self.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace", bufsize=1,
                                     preexec_fn=(lambda: os.nice(niceness)) if niceness else None)  # noqa: PLW1509
         except OSError as exc:
             self._finish(row.id, FAILED, None, f"could not start: {exc}")

@@ -89,6 +89,15 @@ def evidence_json(evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
     ]
 
 
+def criterion_words(criterion: Mapping[str, Any]) -> str:
+    """The mastery criterion in force, in words (as recorded with a gate decision)."""
+    if not criterion:
+        return "criterion not recorded"
+    return (f"mastery estimate at least {float(criterion['threshold']):.0%}, at least {criterion['min_items']} "
+            f"different questions right, at least {float(criterion['bar']):.0%} of the last {criterion['window']} "
+            "answers right, and the last answer right")
+
+
 def completion_record_html(course: Course, learner_name: str, evidence: Sequence[Evidence], *,
                            course_version: str, now: datetime) -> str:
     """A printable page: each skill with the date it was mastered, the criterion it met and its evidence."""
@@ -96,9 +105,7 @@ def completion_record_html(course: Course, learner_name: str, evidence: Sequence
     rows = []
     for skill in course.skills:
         e = latest.get(skill.id)
-        crit = course.criterion(skill.id)
-        rule = (f"p(known) ≥ {crit.threshold:.0%}, ≥ {crit.min_items} different questions right, "
-                f"≥ {crit.bar:.0%} of the last {crit.window} answers right, last answer right")
+        rule = criterion_words(course.criterion(skill.id).model_dump())
         if e is None:
             status, when, answers = "not mastered", "", ""
         elif e.revoked_at is not None:
@@ -136,5 +143,5 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-__all__ = ["STATE_LABELS", "completion_record_html", "dumps", "evidence_json", "grid_csv", "grid_rows",
-           "report_json"]
+__all__ = ["STATE_LABELS", "completion_record_html", "criterion_words", "dumps", "evidence_json", "grid_csv",
+           "grid_rows", "report_json"]

@@ -1,7 +1,14 @@
 """The one entry point both front ends call: start or resume a learner's session, send a message, read state.
 
-Each learner and course is one graph thread (`<learner>:<course>`), checkpointed in SQLite, so a learner
-can close the app and continue exactly where they were, even mid-question.
+Each learner and course is one graph thread (`<learner>:<course>`), checkpointed (SQLite, or PostgreSQL with the
+ledger), so a learner can close the app and continue where they were, even mid-question. The checkpoint holds only
+the conversation: the evidence is the ledger (tutor.records), written before any reply. When the checkpoint is
+missing, unreadable or behind the ledger, the session is rebuilt from the ledger: the learner's mastered skills,
+current skill and the question they were asked (the same one, not a new one), with a short notice.
+
+A turn holds the learner's turn lock for the course (across threads and processes). Answers carry the id of the
+question they answer: an answer to a question that is no longer open is refused and the open one shown again; the
+same answer sent again (a retry) gets its original feedback.
 """
 
 from __future__ import annotations
@@ -9,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,26 +24,33 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.config import get_stream_writer
 from langgraph.types import Command
 
 from tutor import xapi
+from tutor.checkpoints import open_checkpointer
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.models import Course
+from tutor.course.templates import instantiate
 from tutor.course.version import course_version, model_version
+from tutor.graph import nodes
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
-from tutor.graph.state import Context, PassageSource, TutorState
+from tutor.graph.state import Context, Message, PassageSource, TutorState
 from tutor.llm import build_provider, day_start, fallback_notice, spending_limited
 from tutor.llm.base import Provider
-from tutor.records import Records, Usage
+from tutor.records import QuestionRow, Records, Usage
 from tutor.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _LEARNER_ID = re.compile(r"^[^\W_][\w .@-]{0,63}$")
 RECURSION_LIMIT = 60
+MAX_MESSAGE = 4000
+
+REBUILT = ("Your session was restored from your saved answers; the conversation before this point could not be "
+           "shown. Your progress is kept.")
+STALE = "That answer was for a question that is no longer open, so it was not recorded. Here is the current question:"
 
 
 class LearnerIdError(ValueError):
@@ -110,8 +123,8 @@ class Tutor:
             self.course_versions = {c.id: model_version(c) for c in courses}
         self.courses: dict[str, Course] = {c.id: c for c in courses}
         self._xapi = xapi.connect(settings, self.records, self.courses, self.course_versions, clock=clock)
-        self._conn = sqlite3.connect(str(settings.checkpoint_path), check_same_thread=False)
-        self.checkpointer = SqliteSaver(self._conn)
+        self._checkpoints = open_checkpointer(settings, self.records)
+        self.checkpointer = self._checkpoints.saver
         self.graph = compile_graph(self.checkpointer)
         self.provider_name = self._provider_factory(lambda m, e: None).name
 
@@ -176,44 +189,145 @@ class Tutor:
             self._config(learner_id, course_id),
             context=self._context(learner_id, course_id),
             stream_mode="custom",
-            durability="sync",  # the checkpoint is on disk before the learner sees the reply
+            # The ledger is written (and committed) inside the nodes before any reply; the checkpoint, which
+            # can be rebuilt from the ledger, is saved once when the turn ends.
+            durability="exit",
         )
 
-    def start(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
-        """Start the course for a learner, or do nothing when there is a session to resume."""
-        learner_id = normalise_learner_id(learner_id)
-        snapshot = self.graph.get_state(self._config(learner_id, course_id))
-        if snapshot.values and snapshot.values.get("complete") and snapshot.next:
+    def _values(self, learner_id: str, course_id: str) -> tuple[dict[str, Any], bool]:
+        """The checkpointed state and whether the graph is waiting for the learner; ({}, False) if unreadable."""
+        try:
+            snapshot = self.graph.get_state(self._config(learner_id, course_id))
+        except Exception:  # a damaged checkpoint is rebuilt from the ledger, never shown as a traceback
+            log.exception("checkpoint of %s on %s unreadable; rebuilding from the ledger", learner_id, course_id)
+            return {}, False
+        return dict(snapshot.values or {}), bool(snapshot.next)
+
+    def _ensure(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
+        """Make the checkpoint agree with the ledger, starting or rebuilding the session when it does not.
+
+        Agreement: the graph waits on exactly the ledger's open question (or on no question, when the ledger
+        has none open and the course is complete)."""
+        values, waiting = self._values(learner_id, course_id)
+        open_question = self.records.open_question(learner_id, course_id)
+        pending_id = (values.get("pending") or {}).get("question_id")
+        if open_question is not None and waiting and pending_id == open_question.question_id:
+            return
+        if open_question is None and values.get("complete") and waiting:
             # a finished course: look for a review that has fallen due since (silent when none)
             yield from self._run(learner_id, course_id, Command(resume=""))
             return
-        if snapshot.values and (snapshot.next or snapshot.values.get("complete")):
+        has_history = open_question is not None or bool(self.records.questions(course_id, learner_id))
+        if not has_history:
+            initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
+            yield from self._run(learner_id, course_id, initial)
             return
-        initial: TutorState = {"learner_id": learner_id, "course_id": course_id, "turn": 0}
-        yield from self._run(learner_id, course_id, initial)
+        yield from self._rebuild(learner_id, course_id, values, open_question)
 
-    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
-        """Deliver a learner message to the pending question and stream the tutor's reply.
+    def _rebuild(
+        self, learner_id: str, course_id: str, old: dict[str, Any], open_question: QuestionRow | None
+    ) -> Iterator[dict[str, Any]]:
+        """Rebuild the session from the ledger: progress, explanations shown and the open question."""
+        course = self.course(course_id)
+        config = self._config(learner_id, course_id)
+        history = self.records.history(course_id, learner_id)
+        shown: dict[str, dict[str, list[str]]] = {}
+        for row in self.records.explanations(course_id, learner_id):
+            if row.purpose in ("explain", "remediate"):
+                entry = shown.setdefault(row.skill_id, {"styles": [], "passages": []})
+                entry["styles"].append(row.style)
+                entry["passages"].extend(row.passages)
+        notice: Message = {"role": "tutor", "kind": "notice", "text": REBUILT}
+        values: dict[str, Any] = {
+            "learner_id": learner_id, "course_id": course_id, "progress": prog.from_ledger(course, history),
+            "shown": shown, "skipped": [], "hint_level": 0, "decision": None, "reexplain_skill": None,
+            "reexplain": False, "complete": False, "avoid_form": None, "unread": False,
+            "turn": len(self.records.questions(course_id, learner_id)),
+            "messages": [*list(old.get("messages", []))[-40:], notice],
+        }
+        log.warning("rebuilding the session of %s on %s from the ledger", learner_id, course_id)
+        with contextlib.suppress(Exception):  # a damaged thread is replaced; a missing one needs nothing
+            self.checkpointer.delete_thread(config["configurable"]["thread_id"])
+        yield {"type": "message", "message": notice, "streamed": False}
+        if open_question is None:  # between questions: carry on from skill selection
+            self.graph.update_state(config, values, as_node="review")
+            yield from self._run(learner_id, course_id, None)
+            return
+        item = course.item(open_question.item_id)
+        payload = {"question_id": open_question.question_id,
+                   **nodes.public_item(item, instantiate(item, open_question.seed))}
+        message: Message = {"role": "tutor", "kind": "item", "text": payload["prompt"],
+                            "skill": open_question.skill_id, "item": payload}
+        values.update({
+            "skill_id": open_question.skill_id, "mode": open_question.mode, "return_to": open_question.return_to,
+            "pending": payload, "messages": [*values["messages"], message],
+            "instance": {"question_id": open_question.question_id, "item_id": item.id, "seed": open_question.seed},
+        })
+        self.graph.update_state(config, values, as_node="ask")
+        yield {"type": "message", "message": message, "streamed": False}
+        for _ in self._run(learner_id, course_id, None):  # reach the wait for the learner's answer
+            pass
 
-        `answer=True` (the page's answer box) means the text is an answer even if it reads like a question."""
+    def start(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
+        """Start the course for a learner, resume it, or rebuild it from the ledger (with a notice)."""
         learner_id = normalise_learner_id(learner_id)
-        text = text.strip()
+        self.course(course_id)
+        with self.records.turn_lock(learner_id, course_id):
+            started = list(self._ensure(learner_id, course_id))
+            yield from started
+            values, waiting = self._values(learner_id, course_id)
+            if not started and values.get("complete") and waiting:
+                # a finished course: look for a review that has fallen due since (silent when none)
+                yield from self._run(learner_id, course_id, Command(resume=""))
+
+    def send(
+        self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Deliver a learner message to the open question and stream the tutor's reply.
+
+        `question_id` is the question the learner's page showed (front ends always send it). An answer to a
+        question no longer open is refused and the open question shown again, unless it is the very answer
+        already recorded for it (a retry), which gets its original feedback. `answer=True` (the page's answer
+        box) means the text is an answer even if it reads like a question.
+        """
+        learner_id = normalise_learner_id(learner_id)
+        self.course(course_id)
+        text = text.strip()[:MAX_MESSAGE]
         if not text:
             return
-        snapshot = self.graph.get_state(self._config(learner_id, course_id))
-        if not snapshot.next:
-            yield from self.start(learner_id, course_id)
-            return
-        resume: str | dict[str, Any] = {"text": text[:4000], "answer": True} if answer else text[:4000]
-        yield from self._run(learner_id, course_id, Command(resume=resume))
+        with self.records.turn_lock(learner_id, course_id):
+            started = list(self._ensure(learner_id, course_id))
+            yield from started
+            values, _ = self._values(learner_id, course_id)
+            pending = values.get("pending") or {}
+            if question_id is not None and question_id != pending.get("question_id"):
+                yield from self._answer_elsewhere(question_id, text, pending, shown=bool(started))
+                return
+            if started and question_id is None:
+                return  # the session was (re)started: the learner answers what they now see
+            resume: str | dict[str, Any] = {"text": text, "answer": True} if answer else text
+            yield from self._run(learner_id, course_id, Command(resume=resume))
+
+    def _answer_elsewhere(
+        self, question_id: str, text: str, pending: dict[str, Any], *, shown: bool
+    ) -> Iterator[dict[str, Any]]:
+        recorded = self.records.recorded(question_id)
+        if recorded is not None and recorded.answer == text:
+            message: Message = {"role": "tutor", "kind": "feedback", "text": recorded.feedback,
+                                "skill": recorded.skill_id, "correct": recorded.correct,
+                                "question_id": question_id}
+            yield {"type": "message", "message": message, "streamed": False, "replay": True}
+        else:
+            yield {"type": "notice", "text": STALE}
+        if pending and not shown:
+            again: Message = {"role": "tutor", "kind": "item", "text": pending.get("prompt", ""), "item": pending}
+            yield {"type": "message", "message": again, "streamed": False}
 
     def view(self, learner_id: str, course_id: str) -> SessionView:
         learner_id = normalise_learner_id(learner_id)
         course = self.course(course_id)
-        values: dict[str, Any] = dict(
-            self.graph.get_state(self._config(learner_id, course_id)).values or {}
-        )
-        progress = prog.initial(course, values.get("progress") or {})
+        values, _ = self._values(learner_id, course_id)
+        progress = prog.from_ledger(course, self.records.history(course_id, learner_id))
         return SessionView(
             learner_id=learner_id,
             course=course,
@@ -230,5 +344,5 @@ class Tutor:
     def close(self) -> None:
         if self._xapi is not None:
             self._xapi.stop()
-        self._conn.close()
+        self._checkpoints.close()
         self.records.close()

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     model_cache: Path | None = Field(
         None, description="where the fused int8 embedding model is cached; default $XDG_CACHE_HOME/mastery-tutor"
     )
+    retrieval_section_words: int = Field(
+        400, ge=50, description="longest section (words) the tutor is given; a longer one is cut around its best chunk"
+    )
+    ingest_max_pages: int = Field(2000, ge=1, description="a PDF with more pages than this is not ingested")
+    ingest_max_chunks: int = Field(
+        20000, ge=1, description="a file making more search chunks than this is not ingested"
+    )
+    ingest_max_chars: int = Field(
+        5_000_000, ge=1, description="a file with more characters of text than this is not ingested"
+    )
     anthropic_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TUTOR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
     )
@@ -56,6 +66,7 @@ class Settings(BaseSettings):
     )
     jobs_concurrency: int = Field(1, ge=1, description="heavy jobs (evals, benchmarks, big ingests) run at once")
     jobs_per_user: int = Field(2, ge=1, description="queued or running heavy jobs one person may have")
+    large_upload_mb: float = Field(2.0, gt=0, description="uploads larger than this are ingested by a queued job")
     xapi_url: str | None = Field(None, description="xAPI endpoint of the organisation's LRS; unset: no statements")
     xapi_username: str | None = Field(None, description="LRS basic-auth user (the LRS's key)")
     xapi_password: SecretStr | None = Field(None, description="LRS basic-auth password (the LRS's secret)")

@@ -187,6 +187,10 @@ class XapiOutbox:
                 prompt = row.item_id
             event = replace(base, key=row.question_id, question_id=row.question_id, item_prompt=prompt,
                             success=row.correct, score=1.0 if row.correct else 0.0, response=row.answer)
+            if row.review_status == "pending":  # not a grade yet: a person will grade it
+                event = replace(event, success=None, score=None)
+            elif row.review_status == "reviewed":  # a person's grade of an answer sent earlier without one
+                event = replace(event, key=f"{row.question_id}:reviewed", at=row.reviewed_at or row.created_at)
         else:
             verb = DECISION_VERBS.get(row.status)
             if verb is None:

@@ -31,6 +31,7 @@ ROLE_PAGES: list[tuple[str, str, str, Action]] = [
     ("content.py", "Content", ":material/library_books:", Action.CONTENT_VIEW),
     ("evaluate.py", "Evaluate", ":material/monitoring:", Action.EVALUATE),
     ("instructor.py", "Instructor", ":material/groups:", Action.VIEW_PROGRESS),
+    ("review.py", "Review", ":material/rate_review:", Action.REVIEW_ANSWERS),
     ("admin.py", "Admin", ":material/manage_accounts:", Action.MANAGE_USERS),
 ]
 

@@ -13,6 +13,7 @@ import streamlit as st
 from tutor.auth import Action
 from tutor.authoring import drafts
 from tutor.authoring.coverage import course_coverage
+from tutor.authoring.drafting import DraftingError, draft_skill
 from tutor.course.interchange.importer import ImportReport, import_banks, read_course_file
 from tutor.course.loader import discover_courses, load_course
 from tutor.course.problems import ContentError
@@ -82,7 +83,41 @@ def coverage_tab(course_dir: Path) -> None:
     st.dataframe(rows, hide_index=True)
 
 
+def draft_form(course_dir: Path, settings: Settings) -> None:
+    """Ask Claude for a draft for one skill (the same as `tutor content draft`)."""
+    with st.expander("Draft with Claude", icon=":material/edit_note:"):
+        if settings.offline:
+            st.info("Drafting needs Claude: set ANTHROPIC_API_KEY. The Coverage tab shows what each skill is missing.")
+            return
+        try:
+            course = load_course(course_dir)
+        except ContentError as exc:
+            st.warning(f"The course does not validate yet ({len(exc.problems)} problem(s)); validate it above.")
+            return
+        skill = st.selectbox("Skill", [s.id for s in course.skills], key=f"draft_skill_{course.id}",
+                             format_func=lambda s: course.skill(s).title)
+        count = st.number_input("Items", min_value=1, max_value=12, value=4, key="draft_items")
+        passages = st.checkbox("Also passages in styles the skill lacks", key="draft_passages")
+        if not st.button("Draft", icon=":material/auto_awesome:", key="draft_run"):
+            return
+        auth.require(Action.CONTENT_UPLOAD)
+        with st.spinner("Claude is drafting…"):
+            try:
+                result = draft_skill(settings, course, course_dir, skill, n_items=int(count), want_passages=passages)
+            except DraftingError as exc:
+                st.error(str(exc))
+                return
+        if result.draft is None:
+            st.error("Nothing usable was drafted: " + "; ".join(result.rejected))
+            return
+        st.success(f"Draft {result.draft.id}: {len(result.draft.items)} item(s), {len(result.draft.passages)} "
+                   "passage(s), pending your approval below.")
+        for reason in result.rejected:
+            st.warning(f"Rejected {reason}")
+
+
 def drafts_tab(course_dir: Path, settings: Settings) -> None:
+    draft_form(course_dir, settings)
     show_all = st.toggle("Show approved and rejected drafts too", key="drafts_all")
     try:
         found = drafts.list_drafts(course_dir, None if show_all else "pending")

@@ -3,6 +3,7 @@ queue, progress, cancel). Pages call `submit(...)` and `panel(...)`; nothing hea
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,13 +23,16 @@ ICONS = {QUEUED: ":material/hourglass_top:", "running": ":material/sync:", DONE:
 def get_queue() -> JobQueue:
     """One queue per tutor process, shared by every browser session."""
     settings = Settings()
+    # jobs run in the app's folder (so relative settings mean the same) with the project importable
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
     return JobQueue(settings.resolved_database_url, settings.data_dir, concurrency=settings.jobs_concurrency,
-                    per_user=settings.jobs_per_user, cwd=ROOT)
+                    per_user=settings.jobs_per_user, env=env)
 
 
-def submit(kind: str, title: str, command: Sequence[str], publish: Path | None = None) -> Job | None:
-    """Queue a job for the signed-in person (role checked here); None, with the reason shown, when refused."""
-    account = auth.require(Action.RUN_JOB)
+def submit(kind: str, title: str, command: Sequence[str], publish: Path | None = None,
+           action: Action = Action.RUN_JOB) -> Job | None:
+    """Queue a job for the signed-in person (`action` checked here); None, with the reason shown, when refused."""
+    account = auth.require(action)
     try:
         job = get_queue().submit(account.id, kind, title, command, publish)
     except JobLimit as exc:

@@ -40,6 +40,17 @@ RETRIEVAL = EvalSpec(
     "MRR per search mode (dense, BM25, hybrid, hybrid filtered to the skill), with latency.",
 )
 
+TUTOR = EvalSpec(
+    "tutor_eval",
+    "evals.tutor_eval",
+    "Tutor eval",
+    "Simulated learners (quick, typical, struggling, lucky guessers, careless, missing a prerequisite, learning "
+    "from a second kind of explanation) chat with the whole tutor. Per configuration: items and turns to "
+    "mastery, false mastery (declared while the learner did not know) with a 95% interval, courses completed, "
+    "re-teaching effectiveness, step-backs, answers given away before the first attempt, latency and cost; "
+    "configurations run on the same learners, with each difference's bootstrap interval.",
+)
+
 
 class EvalFailed(RuntimeError):
     """The eval process ended with a non-zero exit code."""

@@ -21,7 +21,9 @@ def test_an_anonymous_visitor_sees_only_sign_in(browser: Any, server: Server, sh
         page = context.new_page()
         for path in ("/", "/content", "/evaluate", "/admin", "/?course=fractions"):
             page.goto(server.url + path)
-            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            page.get_by_label("Sign-in name").wait_for(timeout=60_000)
+            page.get_by_label("Password", exact=True).wait_for(timeout=60_000)
+            page.wait_for_timeout(250)
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
             text = page.inner_text("body")
             assert "Sign-in name" in text and "Password" in text
@@ -45,6 +47,7 @@ def test_a_learner_cannot_open_content_evaluate_or_admin(browser: Any, server: S
         for path, marker in (("/content", "Validate a course"), ("/evaluate", "Run the mastery benchmark"),
                              ("/admin", "Add an account")):
             lena.page.goto(server.url + path)
+            lena.page.get_by_text("Not allowed").wait_for(timeout=60_000)
             lena.settle()
             text = lena.text()
             assert "Not allowed: your role (learner) cannot use this page" in text, path
@@ -69,14 +72,16 @@ def test_repeated_bad_passwords_are_throttled_and_a_reload_keeps_the_session(
         cookies = {c["name"]: c["value"] for c in rita.page.context.cookies()}
         assert cookies.get("tutor_session")
         rita.page.reload()
+        rita.page.get_by_text("Signed in as").wait_for(timeout=60_000)
         rita.settle()
         assert "Signed in as e2e-rita (learner)" in rita.text() and "Sign-in name" not in rita.text()
         rita.page.get_by_role("button", name="Sign out").click()
         rita.settle()
         assert "Sign-in name" in rita.text()
         rita.page.reload()
+        rita.page.get_by_label("Sign-in name").wait_for(timeout=60_000)
         rita.settle()
-        assert "Sign-in name" in rita.text(), "signing out must survive a reload"
+        assert "Signed in as" not in rita.text(), "signing out must survive a reload"
         token = cookies["tutor_session"]
     log = server.log.read_text(encoding="utf-8", errors="replace")
     for secret in (token, "e2e-rita" + PASSWORD_SUFFIX, "e2e-eve" + PASSWORD_SUFFIX, "not-it-0"):

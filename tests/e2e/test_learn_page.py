@@ -31,14 +31,14 @@ def test_new_feedback_stays_in_view_after_scrolling_up_and_back(browser: Any, se
         dee.sign_in()
         assert "Pixels" not in dee.text(), "the developer note is on the page"
         for _ in range(3):  # a few turns, so the conversation scrolls
-            pending = pending_item(server.data_dir, "e2e-scroll")
+            pending = pending_item(server.data_dir, dee.key)
             dee.answer(pending, pending.right)
         box = dee.page.locator(".st-key-transcript")
         assert box.count() == 1
         box.evaluate("el => { el.scrollTop = 0; }")  # read back up...
         dee.page.wait_for_timeout(300)
         box.evaluate("el => { el.scrollTop = el.scrollHeight; }")  # ...and down again
-        pending = pending_item(server.data_dir, "e2e-scroll")
+        pending = pending_item(server.data_dir, dee.key)
         dee.answer(pending, pending.wrong)
         latest = dee.page.locator(".st-key-latest-turn")
         feedback = latest.get_by_test_id("stAlertContentError").last
@@ -69,10 +69,11 @@ def test_a_phone_sized_screen_opens_at_the_question(browser: Any, server: Server
         phone = Learner(context.new_page(), server, "e2e-phone", shots)
         phone.sign_in()
         for _ in range(2):
-            pending = pending_item(server.data_dir, "e2e-phone")
+            pending = pending_item(server.data_dir, phone.key)
             phone.answer(pending, pending.right)
-        phone.page.reload()
-        phone.sign_in()
+        phone.page.reload()  # still signed in (the cookie), back at the course's question
+        phone.page.get_by_text(re.compile(r"^Question\s+\S+")).first.wait_for(timeout=60_000)
+        phone.settle()
         phone.page.wait_for_timeout(500)
         card = _question_card(phone.page)
         phone.page.screenshot(path=str(shots / "12-phone.png"))

@@ -93,7 +93,7 @@ def test_single_sign_on_lands_on_the_role_from_the_claim_or_the_users_table(
         text = page.inner_text("body")
         assert "Signed in as Ada Lovelace (author)" in text
         nav = [n.split()[-1] for n in page.get_by_test_id("stSidebarNavLink").all_inner_texts()]
-        assert nav == ["Learn", "Content"]
+        assert nav == ["Learn", "Content", "Review"]
         page.goto(sso_server.url + "/admin")
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
         page.get_by_text("Not allowed").wait_for()

@@ -166,6 +166,28 @@ def test_grading_is_a_forced_tool_call_on_the_fast_model(
         body["messages"][0]["content"][0]["text"])
 
 
+def test_claude_returns_a_confidence_and_sees_the_labelled_examples(
+    provider: Provider, fake_anthropic: FakeAnthropicServer, fallbacks: Fallbacks
+) -> None:
+    from tutor.course.models import Example
+
+    fake_anthropic.queue(
+        Reply.tool("record_grade", {"points_met": [0, 1], "correct": True, "feedback": "Good.", "confidence": 0.93}),
+        Reply.tool("record_grade", {"points_met": [0, 1], "correct": True, "feedback": "Hm.", "confidence": 0.2}),
+    )
+    examples = [Example(answer="Times 2 on top and bottom.", correct=True),
+                Example(answer="Add 2 to both <numbers>.", correct=False)]
+    sure, _ = provider.grade_free_response(item=ITEM, answer="Both doubled.", examples=examples)
+    assert (sure.correct, sure.confidence) == (True, 0.93) and sure.reasons
+    request = fake_anthropic.requests[0].body["messages"][0]["content"][0]["text"]
+    assert '<example correct="yes">Times 2 on top and bottom.</example>' in request
+    assert '<example correct="no">Add 2 to both &lt;numbers&gt;.</example>' in request  # data, not markup
+    # the rubric rule says pass but the model doubts it: unsure (0.5), so a person decides
+    doubted, _ = provider.grade_free_response(item=ITEM, answer="Both doubled?")
+    assert (doubted.correct, doubted.confidence) == (True, 0.5)
+    assert fallbacks.calls == []
+
+
 def test_hint_streams_from_the_fast_model_without_any_answer_key(
     provider: Provider, fake_anthropic: FakeAnthropicServer
 ) -> None:

@@ -318,3 +318,57 @@ def test_an_unsure_free_text_answer_waits_for_a_person_then_changes_mastery(  # 
         assert len(decisions) == 1
     finally:
         tutor.close()
+
+
+def test_an_item_whose_answer_was_shown_is_not_asked_again(make_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tutor.graph.nodes import revealed_items
+
+    tutor: Tutor = make_tutor()
+    course = tutor.course("mini")
+    drain(tutor.start("dan", "mini"))
+    for _ in range(16):  # more than the skill's 6 items: a second round would bring a revealed item back
+        if tutor.view("dan", "mini").complete:
+            break
+        item, _instance = pending_instance(tutor, "dan", "mini")
+        history = tutor.records.history("mini", "dan")
+        shown = revealed_items(course, history)
+        same_skill = {i.id for i in course.items[history[-1].skill_id]} if history else set()
+        if item.id in shown:  # only when every other item of the skill has been revealed
+            assert same_skill <= shown | {item.id}
+        drain(tutor.send("dan", "mini", answer(tutor, "dan", "mini", right=False)))
+    history = tutor.records.history("mini", "dan")
+    assert revealed_items(course, history), "wrong answers to items with worked solutions reveal them"
+
+
+def test_with_claude_an_unsure_grade_goes_to_the_same_queue(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store_dir: Path, courses: dict[str, Course], fake_anthropic
+) -> None:
+    from tests.fakes.anthropic_server import Reply
+    from tutor.course.models import FreeResponseItem
+
+    fake_anthropic.default = Reply.server_error()  # every other call falls back to the offline provider
+    settings = Settings(
+        data_dir=tmp_path / "claude", anthropic_api_key="test-key", anthropic_base_url=fake_anthropic.url,
+        anthropic_max_retries=0, anthropic_timeout=2.0,
+    )
+    tutor = Tutor(settings, store=open_store(Settings(data_dir=store_dir)), courses=[courses["mini"]], clock=Clock())
+    try:
+        drain(tutor.start("cy", "mini"))
+        for _ in range(60):
+            item, _instance = pending_instance(tutor, "cy", "mini")
+            if isinstance(item, FreeResponseItem):
+                break
+            drain(tutor.send("cy", "mini", answer(tutor, "cy", "mini", right=True)))
+        assert isinstance(item, FreeResponseItem)
+        fake_anthropic.queue(Reply.tool("record_grade", {"points_met": [0], "correct": True,
+                                                         "feedback": "Partly there.", "confidence": 0.55}))
+        events = drain(tutor.send("cy", "mini", "It tells you the parts, sort of."))
+        assert "review" in kinds(events) and "feedback" not in kinds(events)
+        [pending] = tutor.records.pending_reviews(["mini"])
+        assert pending.confidence == 0.55 and pending.item_id == item.id
+        [row] = tutor.records.attempts("mini", "cy", include_pending=True)[-1:]
+        assert row.grader == "llm"
+        request = fake_anthropic.requests[-1].body["messages"][0]["content"][0]["text"]
+        assert "<graded_examples>" in request and item.examples[0].answer in request
+    finally:
+        tutor.close()

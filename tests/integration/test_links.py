@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tutor.cli import main
+from tutor.course.loader import discover_courses
 from tutor.retrieval import ingest_course, ingest_paths, open_store
 from tutor.settings import Settings
 
@@ -134,3 +135,19 @@ def test_a_link_loop_is_refused_not_followed(env: Settings, tmp_path: Path) -> N
     report = ingest_paths(open_store(env), [folder], course="mini", skills=["halves"])
     assert {f.status for f in report.files} == {"skipped"}
     assert all("cannot be followed" in f.message or "cannot read" in f.message for f in report.files)
+
+
+def test_a_course_folder_linked_in_from_elsewhere_is_not_loaded(
+    env: Settings, mini_course_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "mini-course").symlink_to(mini_course_copy)
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    for command in ("validate", "load"):
+        code, out = run(capsys, "content", command)
+        assert code == 1
+        assert f"{content / 'mini-course'}: not loaded: is a link to {mini_course_copy}, outside {content}" in out
+    assert discover_courses(content) == []
+    assert open_store(env).list_sources() == []

@@ -178,3 +178,56 @@ def test_eight_processes_starting_at_once_on_a_fresh_folder_all_start(tmp_path: 
     records = Records(url)
     log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
     assert len(records.attempts("c")) == 1
+
+
+def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: Path) -> None:
+    from tutor.records import LedgerError
+
+    records = Records(f"sqlite:///{tmp_path / 'tutor.db'}")
+    try:
+        _issue(records, "q1")
+        records.record_attempt(GradedAnswer(question_id="q1", answer="some words", correct=False, grader="offline",
+                                            feedback="waiting", created_at=NOW, confidence=0.5,
+                                            reasons=("why",), pending_review=True))
+        assert records.history("c", "ann") == [] and records.pending_items("c", "ann") == {"i1"}
+        assert records.attempts("c") == []  # item analysis and calibration never see the placeholder grade
+        assert [a.review_status for a in records.attempts("c", include_pending=True)] == ["pending"]
+        [pending] = records.pending_reviews()
+        assert (pending.answer, pending.confidence, pending.reasons) == ("some words", 0.5, ("why",))
+        assert records.pending_reviews(["other-course"]) == []
+        with pytest.raises(LedgerError, match="q-unknown"):
+            records.review("q-unknown", correct=True, reviewer="t", at=NOW)
+        records.review("q1", correct=True, reviewer="teacher", at=NOW)
+        with pytest.raises(LedgerError, match="no answer waiting"):
+            records.review("q1", correct=False, reviewer="teacher", at=NOW)  # graded once
+        [evidence] = records.history("c", "ann")
+        assert evidence.correct and records.pending_items("c", "ann") == set()
+        assert [r.answer for r in records.unseen_reviews("c", "ann")] == ["some words"]
+        records.mark_review_seen(["q1"])
+        assert records.unseen_reviews("c", "ann") == []
+        assert [(r.answer, r.correct) for r in records.reviewed_examples("c", "i1")] == [("some words", True)]
+    finally:
+        records.close()
+
+
+PG_STARTER = """
+import sys, tempfile
+from tutor.checkpoints import open_checkpointer
+from tutor.records import Records
+from tutor.settings import Settings
+records = Records(sys.argv[1])
+open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=sys.argv[1]), records).close()
+records.close()
+print("started")
+"""
+
+
+def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_start(postgres_url: str) -> None:
+    procs = [subprocess.Popen([sys.executable, "-c", PG_STARTER, postgres_url], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
+    records = Records(postgres_url)
+    log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
+    assert len(records.attempts("c")) == 1
+    records.close()

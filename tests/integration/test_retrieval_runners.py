@@ -40,6 +40,10 @@ questions:
   - q: "what is a quarter"
     skill: parts
     answers: [{file: parts.md, heading: "No such heading"}]
+  - q: "how many sweets are in each of 4 equal groups of 12"
+    learning: wholes
+    skill: parts
+    answers: [{file: parts.md, heading: Quarters}]
 """
 
 
@@ -60,19 +64,28 @@ def test_the_eval_scores_every_mode_and_flags_labels_that_name_no_section(
     assert retrieval_eval.main(["--json", str(out), "--content-dir", str(tiny / "content"),
                                 "--datasets", str(tiny / "datasets")]) == 0
     report = json.loads(out.read_text())["courses"]["tiny"]
-    assert set(report["modes"]) == {"dense", "bm25", "hybrid", "hybrid+skill"}
+    assert set(report["modes"]) == {"dense", "bm25", "hybrid", "hybrid+skill", "other_skill"}
     hybrid = report["modes"]["hybrid"]
-    assert hybrid["questions"] == 3 and hybrid["recall@5"] == pytest.approx(2 / 3, abs=1e-3)
+    assert hybrid["questions"] == 4 and hybrid["recall@5"] == pytest.approx(3 / 4, abs=1e-3)
+    other = report["modes"]["other_skill"]
+    assert other["hybrid"]["questions"] == 1 and other["hybrid"]["recall@5"] == 1.0 and other["tutor"] == 1.0
+    assert (report["chunks"], report["sections"]) == (3, 3)
     assert report["unknown_labels"] == ["parts.md > No such heading"]
     printed = capsys.readouterr().out
     assert "recall@1" in printed and "labels naming no section in the course: parts.md > No such heading" in printed
+    assert "asked while learning another skill (1 questions)" in printed
 
 
 def test_the_benchmark_reports_throughput_and_latency_per_size(tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tiny / "bench.json"
     assert retrieval_scale.main(["--sizes", "63", "--model-chunks", "0", "--content-dir", str(tiny / "content"),
-                                 "--datasets", str(tiny / "datasets"), "--json", str(out)]) == 0
-    size = json.loads(out.read_text())["sizes"]["63"]
+                                 "--datasets", str(tiny / "datasets"), "--json", str(out),
+                                 "--compare-chunks", "8"]) == 0
+    report = json.loads(out.read_text())
+    chunking = report["chunk_size"]
+    assert chunking["chunks_120"]["chunks"] > chunking["baseline_300"]["chunks"] >= 3 + 4
+    assert chunking["chunks_120"]["words"] == chunking["baseline_300"]["words"] and chunking["words_per_s_ratio"] > 0
+    size = report["sizes"]["63"]
     assert size["chunks"] == 63  # 3 real passages embedded by the model, 60 filler by sentence means
     assert size["ingest_with_model"]["chunks"] == 3 and size["ingest_without_model"]["chunks"] == 60
     assert size["hybrid"]["p95_ms"] >= size["hybrid"]["p50_ms"] > 0

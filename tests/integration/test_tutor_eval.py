@@ -63,6 +63,10 @@ def test_every_learner_ran_through_the_tutor_and_was_graded_as_intended(lax_vs_d
         assert figures["usage"]["cost_per_learner_usd"] == 0.0  # offline
         assert set(figures["skills"]) == {"halves", "adding", "words"}
         assert figures["completed"]["n"] == 16
+    default = lax_vs_default["configs"]["default"]
+    assert default["answers"]["questions"] > 0 and default["answers"]["hints"] > 0
+    # learners asked questions while a question was open; the tutor never quoted its answer
+    assert default["leaks"]["count"] == 0, default["leaks"]["examples"]
     judge = lax_vs_default["judge"]["default"]
     assert judge["dimensions"]["revealing_the_answer"]["source"] == "computed"
     assert judge["dimensions"]["coherence"] == {"status": "not run"}

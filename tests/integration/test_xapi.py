@@ -123,3 +123,30 @@ def test_backoff_grows_and_is_jittered() -> None:
     assert all(1.0 <= d <= 300 for d in delays)
     assert delays[5] > delays[0]
     assert len({round(d, 6) for d in delays}) == len(delays)
+
+
+def test_an_answer_waiting_for_review_is_reported_without_a_grade_then_with_the_persons(tmp_path: Path) -> None:
+    from tests.support.learner import course_dir
+    from tutor.course.loader import load_course
+    from tutor.records import GradedAnswer, IssuedQuestion, Records
+    from tutor.xapi import XapiOutbox
+
+    course = load_course(course_dir("mini-course"))
+    item = next(i for i in course.items["words"] if i.kind == "free_response")
+    records = Records(f"sqlite:///{tmp_path / 'tutor.db'}")
+    records.set_outbox(XapiOutbox({course.id: course}, {course.id: "sha256:v1"}, home_page=HOME,
+                                  display_name=lambda _session, _learner: "Ana"))
+    when = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    records.issue_question(IssuedQuestion(
+        question_id="q-free", learner_id="acct-1", course_id=course.id, skill_id="words", item_id=item.id,
+        form=item.form, kind=item.kind, seed=0, params={}, mode="learn", issued_at=when))
+    records.record_attempt(GradedAnswer(question_id="q-free", answer="the bottom number", correct=True,
+                                        grader="offline", feedback="waiting for review", created_at=when,
+                                        confidence=0.55, pending_review=True))
+    records.review("q-free", correct=False, reviewer="teacher", at=when + timedelta(hours=1))
+    with sessionmaker(records.engine)() as session:
+        bodies = [r.body for r in session.scalars(select(OutboxRow).order_by(OutboxRow.id))]
+    records.close()
+    assert len(bodies) == 2 and bodies[0]["id"] != bodies[1]["id"]
+    assert bodies[0]["result"] == {"response": "the bottom number"}  # no grade while a person has not graded it
+    assert bodies[1]["result"]["success"] is False and bodies[1]["timestamp"].startswith("2026-11-30T11:00")

@@ -81,7 +81,9 @@ class FakeTutor:
                                        "style": "definition", "citations": [CITATION]}, streamed=True)
         yield from self._ask(session)
 
-    def send(self, learner_id: str, course_id: str, text: str, *, answer: bool = False) -> Iterator[dict[str, Any]]:
+    def send(
+        self, learner_id: str, course_id: str, text: str, question_id: str | None = None, *, answer: bool = False
+    ) -> Iterator[dict[str, Any]]:
         self.sent.append((learner_id, course_id, text))
         session = self.sessions[(learner_id, course_id)]
         session.messages.append({"role": "learner", "kind": "answer", "text": text})

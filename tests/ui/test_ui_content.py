@@ -3,6 +3,7 @@ passage store with a progress bar, the store's listing per course and skill, and
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
 from tests.support.ledger import log_answer
-from tests.ui.conftest import CONTENT, click, open_page, use_fake
+from tests.ui.conftest import CONTENT, click, key, open_page, use_fake
 from tests.ui.fakes import FakeTutor
 from tutor.auth import Role
 from tutor.course.loader import load_course
@@ -144,17 +145,49 @@ def test_upload_adds_material_to_the_store_and_the_listing_shows_it(
     assert "halves" in listing.set_index("Source").loc["quarters.md", "Skills"]
 
 
+def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `large_upload_mb` the files go to the data folder and `tutor content add` runs as a job (real Chroma
+    in the job's process); the page shows the job, and the app's store then lists the new source."""
+    import ui.jobs
+    from tutor.retrieval import ingest_course, open_store
+
+    mini = load_course(MINI_COURSE)
+    tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
+    tutor.settings = settings.model_copy(update={"large_upload_mb": 0.00001, "content_dir": MINI_COURSE.parent})
+    store = open_store(settings)
+    ingest_course(store, MINI_COURSE)
+    tutor.store = store
+    at = content_page()
+    notes = b"# Thirds\n\nA third is one of three equal parts of the whole; three thirds make one whole.\n"
+    at.file_uploader[0].set_value([("thirds.md", notes, "text/markdown")])
+    at.multiselect(key="upload_skills_mini").set_value(["halves"])
+    at = click(at.run(), "Add to course")
+    assert not at.exception
+    assert any("queued for adding to the course" in i.value for i in at.info)
+    queue = ui.jobs.get_queue()
+    job = queue.jobs()[0]
+    assert job.kind == "ingest" and job.owner == key("ana")
+    ended = queue.wait(job.id, timeout=300)
+    assert ended.status == "done", ended.log_path.read_text()
+    assert "thirds.md" in {s.source for s in store.list_sources("mini")}
+    at = at.run()
+    assert any("**Add 1 file(s) to mini** · done" in m.value for m in at.markdown)
+
+
 def test_a_course_folder_added_while_the_app_runs_is_found_and_loaded_with_one_button(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from tutor.course.scaffold import new_course
     from tutor.retrieval import open_store
 
+    content = tmp_path / "content"  # a private content folder: the new course must not land in the project's
+    shutil.copytree(MINI_COURSE, content / "mini-course")
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    settings = settings.model_copy(update={"content_dir": content})
     mini = load_course(MINI_COURSE)
     tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
     tutor.store = open_store(settings)
-    settings.content_dir.mkdir(parents=True, exist_ok=True)
-    new_course(settings.content_dir, "late-course", "Late course")
+    new_course(content, "late-course", "Late course")
     at = content_page()
     assert not at.exception
     assert any("late-course" in i.value for i in at.info)

@@ -11,8 +11,9 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import MINI_COURSE
-from tests.ui.conftest import click, new_app, use_fake
+from tests.ui.conftest import click, open_page, use_fake
 from tests.ui.fakes import FakeTutor
+from tutor.auth import Role
 from tutor.authoring import drafts
 from tutor.course.loader import load_course, validate_course
 from tutor.course.models import Course
@@ -39,9 +40,7 @@ def content(tmp_path: Path, settings: Settings, fractions: Course, monkeypatch: 
 
 
 def page() -> AppTest:
-    at = new_app()
-    at.switch_page("pages/content.py")
-    return at.run()
+    return open_page("pages/content.py", "ana", Role.AUTHOR)
 
 
 def test_an_author_imports_a_gift_bank_completes_the_essay_draft_and_approves_it(content: Path) -> None:
@@ -90,3 +89,47 @@ def test_an_author_rejects_a_draft_and_it_never_reaches_the_course(content: Path
     assert any(s.value == "Rejected." for s in at.success)
     assert drafts.load(course_dir, "claude-halves-1").status == "rejected"
     assert sum(len(v) for v in load_course(course_dir).items.values()) == before
+
+
+def test_a_learner_gets_no_import_or_drafts_section(content: Path) -> None:
+    at = open_page("pages/content.py", "lea", Role.LEARNER)
+    assert not at.exception
+    assert "io_course" not in [s.key for s in at.selectbox]
+    assert not (content / "imp" / "items").exists()
+
+
+def test_an_author_drafts_with_claude_on_the_page_and_approves_the_draft(
+    content: Path, settings: Settings, fractions: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
+    from tutor.authoring.drafting import DRAFT_TOOL
+
+    item = {"id": "x", "kind": "short_text", "form": "B", "prompt": "What is half of 8?", "accepted": ["4"],
+            "hints": ["Share 8 between two."], "explanation": "8 / 2 = 4."}
+    with FakeAnthropicServer() as server:
+        mine = settings.model_copy(update={"content_dir": content, "anthropic_api_key": SecretStr("test-key"),
+                                           "anthropic_base_url": server.url, "anthropic_max_retries": 0})
+        use_fake(monkeypatch, FakeTutor(mine, fractions, [fractions.item("meaning-a1")]))
+        server.queue(Reply.tool(DRAFT_TOOL, {"items": [item, {"kind": "numeric"}], "passages": []}))
+        at = page()
+        at.selectbox(key="io_course").select("mini-course").run()
+        at.selectbox(key="draft_skill_mini").select("halves").run()
+        at = click(at, "Draft")
+        assert not at.exception
+        assert any(s.value.startswith("Draft claude-halves-") for s in at.success)
+        assert any(w.value.startswith("Rejected item 2: ") for w in at.warning)
+        assert len(server.requests) == 1
+    [pending] = drafts.list_drafts(content / "mini-course", "pending")
+    assert pending.items[0]["prompt"] == "What is half of 8?"
+    at = click(at, "Approve")
+    assert any(s.value.startswith("Approved: added to mini-course.") for s in at.success)
+    assert load_course(content / "mini-course").item(pending.items[0]["id"]).prompt == "What is half of 8?"
+
+
+def test_offline_the_page_says_drafting_needs_a_key(content: Path) -> None:
+    at = page()
+    at.selectbox(key="io_course").select("mini-course").run()
+    assert any("Drafting needs Claude: set ANTHROPIC_API_KEY" in i.value for i in at.info)
+    assert "Draft" not in [b.label for b in at.button]

@@ -53,8 +53,8 @@ def test_an_instructor_sees_their_group_stuck_learners_and_evidence(seeded: dict
     assert [o for o in at.selectbox(key="org_group").options] == ["North"]
     page = all_text(at)
     assert "Completed the course" in page and "0 of 2" in page
-    assert "mastered ·" in page and "in progress ·" in page
-    stuck = at.dataframe[1].value
+    assert "mastered ·" in page and "in progress ·" in page and "locked ·" not in page
+    stuck = at.table[1].value
     assert list(stuck["learner"]) == ["bo"] * len(stuck) and "re-taught" in " ".join(stuck["why"])
     downloads = {b.proto.label: b for b in at.get("download_button")}
     assert {"Download CSV", "Download JSON", "Completion record"} <= set(downloads)
@@ -68,4 +68,4 @@ def test_an_instructor_cannot_see_another_group_and_a_learner_cannot_open_the_pa
     learner = sign_in_only(new_app(), "ana")
     learner.switch_page("pages/instructor.py")
     learner.run()
-    assert "Not allowed" in all_text(learner) and not learner.dataframe
+    assert "Not allowed" in all_text(learner) and not learner.table

@@ -10,11 +10,12 @@ from tests.ui.fakes import FakeTutor
 from tutor.auth import Accounts, Role
 from tutor.settings import Settings
 
-PAGES = {"pages/content.py": "Content", "pages/evaluate.py": "Evaluate", "pages/admin.py": "Accounts and roles"}
+PAGES = {"pages/content.py": "Content", "pages/evaluate.py": "Evaluate", "pages/admin.py": "Accounts and roles",
+         "pages/review.py": "Review answers"}
 MAY = {
     Role.LEARNER: set(),
-    Role.AUTHOR: {"pages/content.py"},
-    Role.INSTRUCTOR: {"pages/evaluate.py"},
+    Role.AUTHOR: {"pages/content.py", "pages/review.py"},
+    Role.INSTRUCTOR: {"pages/evaluate.py", "pages/review.py"},
     Role.ADMIN: set(PAGES),
 }
 
@@ -60,3 +61,23 @@ def test_the_admin_page_adds_accounts_and_changes_roles(fake: FakeTutor, setting
     at = click(at, "Disable")
     assert "cannot disable yourself" in at.error[0].value
     assert accounts.find("root").disabled is False  # type: ignore[union-attr]
+
+
+def test_learners_register_themselves_only_when_it_is_on(fake: FakeTutor, settings: Settings,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    at = new_app().run()
+    assert not at.tabs and "Create my learner account" not in all_text(at)
+    monkeypatch.setenv("TUTOR_SELF_REGISTRATION", "true")
+    at = new_app().run()
+    assert [t.label for t in at.tabs] == ["Sign in", "Register"]
+    at.text_input(key="register_name").input("José")
+    at.text_input(key="register_display").input("José Álvarez")
+    at.text_input(key="register_password").input("short")
+    at = click(at, "Create my learner account")
+    assert "at least 8" in at.error[0].value
+    at.text_input(key="register_password").input("a long enough password")
+    at = click(at, "Create my learner account")
+    assert not at.exception
+    assert "Signed in as **José Álvarez** (learner)" in [m.value for m in at.sidebar.markdown]
+    made = Accounts(settings.resolved_database_url).find("josé")
+    assert made is not None and made.role is Role.LEARNER

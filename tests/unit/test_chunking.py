@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tutor.course.models import SourceSection, Style
-from tutor.retrieval.ingest import _html_sections, chunk_sections, make_chunk, split_text
+from tutor.retrieval.chunking import chunk_sections, make_chunk, split_pieces, split_text
+from tutor.retrieval.ingest import _html_sections
 from tutor.retrieval.search import CourseIndex, maximal_marginal_relevance, reciprocal_rank_fusion
 
 
@@ -16,30 +17,49 @@ def words(n: int, word: str = "word") -> str:
     return " ".join(f"{word}{i}" for i in range(n))
 
 
-def test_a_section_within_the_limit_stays_one_passage() -> None:
-    text = words(120) + "\n\n" + words(100, "more")
-    assert split_text(text, max_words=300) == [text]
+def sentences(n: int, length: int, word: str = "w") -> list[str]:
+    """`n` sentences of `length` words each, every word unique."""
+    return [" ".join(f"{word}{i}x{j}" for j in range(length)) + "." for i in range(n)]
 
 
-def test_a_long_section_splits_at_paragraphs_into_pieces_under_the_target() -> None:
-    paragraphs = [words(90, f"p{i}x") for i in range(5)]
-    pieces = split_text("\n\n".join(paragraphs), max_words=300, target_words=200)
-    assert pieces == ["\n\n".join(paragraphs[0:2]), "\n\n".join(paragraphs[2:4]), paragraphs[4]]
+def test_a_section_within_the_limit_stays_one_chunk() -> None:
+    text = words(60) + ".\n\n" + words(59, "more") + "."
+    assert split_text(text, max_words=120) == [text]
 
 
-def test_a_long_paragraph_splits_at_sentences_and_keeps_them_in_one_line() -> None:
-    sentence = words(40) + "."
-    pieces = split_text(" ".join([sentence] * 10), max_words=100, target_words=100)
-    assert [len(p.split()) for p in pieces] == [80, 80, 80, 80, 80]
-    assert all("\n" not in p for p in pieces)
+def test_a_long_section_splits_into_balanced_chunks_of_whole_sentences() -> None:
+    paragraphs = [" ".join(sentences(4, 12, f"p{i}w")) for i in range(5)]  # 5 x 48 = 240 words
+    pieces = split_pieces("\n\n".join(paragraphs), max_words=120)
+    assert [len(p.text.split()) for p in pieces] == [120, 120]
+    assert all(p.text.endswith(".") for p in pieces)
+    assert [p.sep for p in pieces] == ["", " "]  # the cut fell inside paragraph 3, between two of its sentences
+    pieces = split_pieces(" ".join(sentences(13, 10)), max_words=120)  # 130 words: 70 + 60, not 120 + 10
+    assert [len(p.text.split()) for p in pieces] == [70, 60]
 
 
-@given(st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=8))
-def test_splitting_keeps_every_word_in_order(paragraph_sizes: list[int]) -> None:
-    text = "\n\n".join(words(n, f"p{i}w") for i, n in enumerate(paragraph_sizes))
-    pieces = split_text(text, max_words=300, target_words=200)
-    assert " ".join(pieces).split() == text.split()
-    assert all(len(p.split()) <= 300 for p in pieces)
+def test_a_cut_never_falls_inside_a_sentence_even_after_an_abbreviation() -> None:
+    sentence = "Keep records, e.g. the signed consent form and the date it was given, for as long as needed."
+    text = " ".join([sentence] * 12)
+    pieces = split_text(text, max_words=120)
+    assert len(pieces) == 2
+    assert all(p.startswith("Keep records, e.g. the signed") and p.endswith("needed.") for p in pieces)
+
+
+def test_a_single_run_on_sentence_over_the_hard_limit_is_cut_by_words() -> None:
+    pieces = split_text(words(600), max_words=120)
+    assert max(len(p.split()) for p in pieces) <= 250
+    assert " ".join(pieces).split() == words(600).split()
+
+
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=40)),
+                min_size=1, max_size=8))
+def test_chunks_rejoin_to_the_section_and_stay_near_the_size(paragraphs: list[tuple[int, int]]) -> None:
+    text = "\n\n".join(" ".join(sentences(n, length, f"p{i}w")) for i, (n, length) in enumerate(paragraphs))
+    pieces = split_pieces(text, max_words=120)
+    assert pieces[0].sep == "" and all(p.sep in ("\n\n", " ") for p in pieces[1:])
+    assert "".join(p.sep + p.text for p in pieces) == text
+    assert all(p.text.endswith(".") for p in pieces)  # whole sentences only
+    assert all(len(p.text.split()) <= 120 for p in pieces)  # no sentence here is longer than the limit
 
 
 def section(text: str, heading: tuple[str, ...] = ("Fractions", "Halves"), skills: tuple[str, ...] = ("meaning",),
@@ -69,8 +89,21 @@ def test_chunks_carry_heading_path_skills_style_and_default_skills() -> None:
     ]
     meta = chunks[0].metadata()
     assert meta["skills"] == "|equivalent|" and meta["skill:equivalent"] is True and meta["style"] == "definition"
-    moved = make_chunk("Text one.", "fractions", "a.md", ("Fractions", "Halves"), ("equivalent",), "definition", 5, 9)
+    moved = make_chunk("Text one.", "fractions", "a.md", ("Fractions", "Halves"), ("equivalent",), "definition", 5, 9,
+                       section=chunks[0].section, part=3)
     assert moved.id == chunks[0].id  # position in the file is not part of the identity
+
+
+def test_chunks_know_their_parent_section_and_their_place_in_it() -> None:
+    long = " ".join(sentences(10, 20))  # 200 words: two chunks
+    chunks = chunk_sections([section(long), section("Short one."), section("Same heading again.")],
+                            course="fractions", source="a.md")
+    assert [(c.part, c.sep) for c in chunks] == [(0, ""), (1, " "), (0, ""), (0, "")]
+    assert chunks[0].section == chunks[1].section != chunks[2].section != chunks[3].section
+    meta = chunks[1].metadata()
+    assert (meta["section"], meta["part"], meta["sep"]) == (chunks[0].section, 1, " ")
+    edited = chunk_sections([section(long + " One more sentence here.")], course="fractions", source="a.md")
+    assert edited[0].section == chunks[0].section  # a section's id is its place, not its text
 
 
 def test_html_headings_become_heading_paths_and_scripts_are_dropped() -> None:

@@ -18,6 +18,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.CANCEL_ANY_JOB: {D},
     Action.VIEW_PROGRESS: {N, D},
     Action.MANAGE_USERS: {D},
+    Action.REVIEW_ANSWERS: {A, N, D},
 }
 
 

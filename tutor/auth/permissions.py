@@ -26,6 +26,7 @@ class Action(StrEnum):
     CANCEL_ANY_JOB = "cancel_any_job"    # cancel another person's job
     VIEW_PROGRESS = "view_progress"      # learners' progress and answers (instructor views)
     MANAGE_USERS = "manage_users"        # the Admin page: accounts and roles
+    REVIEW_ANSWERS = "review_answers"    # the Review page: grade free-text answers the grader was unsure of
 
 
 _L, _A, _I, _D = Role.LEARNER, Role.AUTHOR, Role.INSTRUCTOR, Role.ADMIN
@@ -41,6 +42,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CANCEL_ANY_JOB: frozenset({_D}),
     Action.VIEW_PROGRESS: frozenset({_I, _D}),
     Action.MANAGE_USERS: frozenset({_D}),
+    Action.REVIEW_ANSWERS: frozenset({_A, _I, _D}),
 }
 """Which roles may take each action. Anything not listed here is refused."""
 

@@ -61,8 +61,28 @@ def validate_course(path: Path, *, with_warnings: bool = False) -> list[Problem]
 
 
 def discover_courses(content_dir: Path) -> list[Path]:
-    """Course folders (those with a course.yaml) directly under `content_dir`, sorted."""
-    return sorted(p.parent for p in content_dir.glob("*/course.yaml"))
+    """Course folders (those with a course.yaml) directly under `content_dir`, sorted; a folder that is a link
+    out of `content_dir` is left out (`linked_out_courses` names them)."""
+    return sorted(p.parent for p in content_dir.glob("*/course.yaml") if _stays(p.parent, content_dir))
+
+
+def linked_out_courses(content_dir: Path) -> list[OutsideFolderError]:
+    """The course folders under `content_dir` that are links leading out of it (refused, never loaded)."""
+    refused: list[OutsideFolderError] = []
+    for path in sorted(p.parent for p in content_dir.glob("*/course.yaml")):
+        try:
+            inside(path, content_dir)
+        except OutsideFolderError as exc:
+            refused.append(exc)
+    return refused
+
+
+def _stays(path: Path, root: Path) -> bool:
+    try:
+        inside(path, root)
+    except OutsideFolderError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- reading files

@@ -13,8 +13,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from tutor import freetext
-from tutor.course.models import Course, Example, FreeResponseItem, Item, MultipleChoiceItem, NumericItem
+from tutor import freetext, telling
+from tutor.course.models import Course, Example, FreeResponseItem, Item, MultipleChoiceItem, NumericItem, Skill
 from tutor.course.templates import ItemInstance, instantiate
 from tutor.grading import choice_index, grade_objective, parse_number
 from tutor.graph import progress as prog
@@ -327,6 +327,13 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     return update
 
 
+def _without_answer(skill: Skill, item: Item, instance: ItemInstance) -> Skill:
+    """The skill without the objectives that name this question's answer (they are not material for a hint or
+    an answer while the question is open)."""
+    objectives = [o for o in skill.objectives if not telling.gives_away(o, item, instance)]
+    return skill.model_copy(update={"objectives": objectives or [f"{skill.title}."]})
+
+
 GENERATED_HINTS = 3
 """Hints per question when the author wrote none (the provider writes them from the skill's objectives)."""
 
@@ -336,6 +343,7 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
     it is the last; asking again says there are no more instead of repeating it."""
     ctx = runtime.context
     item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
+    instance = instantiate(item, int(state["instance"]["seed"]))  # type: ignore[index]
     total = len(item.hints) or GENERATED_HINTS
     level = state.get("hint_level", 0) + 1
     skill_id = state.get("skill_id") or ""
@@ -345,7 +353,7 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
         return {"hint_level": total, "messages": _emit(runtime, {"role": "tutor", "kind": "hint", "text": text,
                                                                  "skill": skill_id})}
     text, usage = ctx.provider.hint(
-        skill=ctx.course.skill(state["skill_id"]),  # type: ignore[arg-type]
+        skill=_without_answer(ctx.course.skill(state["skill_id"]), item, instance),  # type: ignore[arg-type]
         item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
         authored_hints=item.hints,
         level=level,
@@ -418,8 +426,19 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
     ctx = runtime.context
     skill_id = state.get("skill_id") or ctx.course.skills[-1].id  # a finished course: any skill may be asked about
     passages = question_passages(ctx.store, state["inbox"], course=ctx.course.id, skill_id=skill_id)
+    skill = ctx.course.skill(skill_id)
+    handle = state.get("instance") or {}
+    if state.get("pending") and handle:  # never quote the answer to the open question (no "telling")
+        item = ctx.course.item(handle["item_id"])
+        instance = instantiate(item, int(handle["seed"]))
+        kept: list[PassageLike] = []
+        for passage in passages:
+            if not telling.gives_away("\n".join([*(k.text for k in kept), passage.text]), item, instance):
+                kept.append(passage)
+        passages = kept
+        skill = _without_answer(skill, item, instance)
     answer = ctx.provider.answer_question(
-        skill=ctx.course.skill(skill_id),
+        skill=skill,
         question=state["inbox"],
         passages=passages,
         on_text=lambda chunk: _say(runtime, chunk),

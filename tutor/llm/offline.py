@@ -80,6 +80,12 @@ def content_stems(text: str) -> set[str]:
     return _content_stems(text)
 
 
+def has_negation(text: str) -> bool:
+    """Whether `text` contains a negation word (not, no, never, n't, ...), "not only" aside."""
+    tokens = _tokens(text)
+    return any(t in _NEGATIONS and not (t == "not" and tokens[i + 1 : i + 2] == ["only"]) for i, t in enumerate(tokens))
+
+
 def content_words(text: str) -> list[str]:
     """The content words of `text` in order, once each: no stopwords, 3+ letters or a number."""
     return list(dict.fromkeys(t for t in _tokens(text) if t not in _STOPWORDS and (len(t) >= 3 or t.isdigit())))
@@ -165,8 +171,8 @@ def _phrase_at(phrase: Sequence[str], tokens: Sequence[str]) -> list[int]:
     ]
 
 
-def point_met(point: RubricPoint, answer: str) -> bool:
-    """Whether `answer` evidences a rubric point.
+def point_met(point: RubricPoint, answer: str, *, count_negated: bool = False) -> bool:
+    """Whether `answer` evidences a rubric point (`count_negated=True`: whether it mentions it at all).
 
     With keywords: any keyword phrase occurs (word by word, light stemming, one-letter typos allowed for
     words of 5+ letters). Without keywords: at least two thirds of the point's own content words occur.
@@ -180,7 +186,8 @@ def point_met(point: RubricPoint, answer: str) -> bool:
 
     def found(phrase: Sequence[str]) -> bool:
         return any(
-            not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
+            count_negated
+            or not (positive and (_negated(clause, start) or _negated_after(clause, start + len(phrase))))
             for clause in clauses for start in _phrase_at(phrase, clause)
         )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import cast
 
 from filelock import FileLock
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import ColumnElement, create_engine, event, func, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -211,8 +211,7 @@ class Records:
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
         """A learner's attempts in a course that are evidence, oldest first, with the mode of the question each
         answered. Free-text answers waiting for a person's review are not evidence yet and are left out."""
-        return [_recorded(a, q) for a, q in self.attempts_with_questions(course_id, learner_id)
-                if a.review_status != "pending"]
+        return [_recorded(a, q) for a, q in self.attempts_with_questions(course_id, learner_id)]
 
     # ------------------------------------------------------------------ free-text review
 
@@ -236,6 +235,7 @@ class Records:
                 raise LedgerError(f"question {question_id!r} has no answer waiting for review")
             row.correct, row.grader, row.review_status = correct, "person", "reviewed"
             row.reviewed_by, row.reviewed_at, row.review_seen = reviewer, at, False
+            self._to_outbox(session, row)
 
     def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]:
         """Reviewed answers whose result the learner has not been shown yet."""
@@ -289,9 +289,13 @@ class Records:
         with self._session() as session:
             return list(session.scalars(query.order_by(QuestionRow.id)))
 
-    def attempts(self, course_id: str | None, learner_id: str | None = None) -> list[AttemptRow]:
-        """Attempts in the order they were made, for one course (or all) and optionally one learner."""
+    def attempts(self, course_id: str | None, learner_id: str | None = None, *,
+                 include_pending: bool = False) -> list[AttemptRow]:
+        """Attempts in the order they were made, for one course (or all) and optionally one learner. Free-text
+        answers waiting for review (their `correct` is only a placeholder) only with `include_pending`."""
         query = select(AttemptRow)
+        if not include_pending:
+            query = query.where(_graded())
         if course_id is not None:
             query = query.where(AttemptRow.course_id == course_id)
         if learner_id is not None:
@@ -300,11 +304,12 @@ class Records:
             return list(session.scalars(query.order_by(AttemptRow.id)))
 
     def attempts_with_questions(self, course_id: str, learner_id: str) -> list[tuple[AttemptRow, QuestionRow]]:
-        """A learner's attempts in a course with the questions they answer (mode, step-back target)."""
+        """A learner's attempts in a course with the questions they answer (mode, step-back target); answers
+        waiting for review are not included (they are not evidence yet)."""
         query = (
             select(AttemptRow, QuestionRow)
             .join(QuestionRow, QuestionRow.question_id == AttemptRow.question_id)
-            .where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id)
+            .where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id, _graded())
             .order_by(AttemptRow.id)
         )
         with self._session() as session:
@@ -378,6 +383,11 @@ class Records:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _graded() -> ColumnElement[bool]:
+    """Attempts that are evidence: not waiting for a person's review."""
+    return or_(AttemptRow.review_status.is_(None), AttemptRow.review_status != "pending")
 
 
 def _aware(value: datetime) -> datetime:

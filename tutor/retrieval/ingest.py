@@ -8,7 +8,6 @@ front matter) is reported and skipped; its previous chunks stay as they were.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import time
@@ -25,15 +24,18 @@ from tutor.course.models import SourceSection
 from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
-from tutor.retrieval.store import Chunk, PassageStore
+from tutor.retrieval.chunking import chunk_sections, make_chunk, split_text
+from tutor.retrieval.limits import IngestLimits, is_prose
+from tutor.retrieval.store import PassageStore
 
 MARKDOWN = (".md", ".markdown", ".txt")
 HTML = (".html", ".htm")
 PDF = (".pdf",)
 SUPPORTED = MARKDOWN + HTML + PDF
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-MAX_WORDS = 300  # a section up to this long stays one passage
-TARGET_WORDS = 200  # longer sections are split into pieces of about this many words (the encoder reads ~190)
+DEFAULT_MAX_BYTES = IngestLimits.max_bytes
+
+__all__ = ["IngestLimits", "IngestReport", "SourceFileError", "chunk_sections", "extract_sections", "ingest_course",
+           "ingest_paths", "make_chunk", "split_text"]
 
 Status = Literal["added", "updated", "unchanged", "removed", "skipped"]
 
@@ -51,11 +53,14 @@ class FileResult:
     removed: int = 0
     chunks: int = 0
     message: str = ""
+    junk_pages: int = 0  # PDF pages without real prose, left out
 
     def __str__(self) -> str:
         if self.status == "skipped":
             return f"skipped    {self.path}: {self.message}"
         detail = f"{self.chunks} chunk(s)" + (f", +{self.added} -{self.removed}" if self.added or self.removed else "")
+        if self.junk_pages:
+            detail += f"; {self.junk_pages} page(s) without prose skipped (contents, index, near-empty)"
         return f"{self.status:<10} {self.source} ({detail})"
 
 
@@ -81,14 +86,19 @@ class IngestReport:
     def removed(self) -> int:
         return sum(f.removed for f in self.files)
 
+    @property
+    def junk_pages(self) -> int:
+        return sum(f.junk_pages for f in self.files)
+
     def __str__(self) -> str:
         return self.summary()
 
     def summary(self) -> str:
         done = len(self.files) - len(self.skipped)
+        junk = f"; {self.junk_pages} page(s) without prose skipped" if self.junk_pages else ""
         return (
             f"course {self.course}: {done} file(s) ingested, {len(self.skipped)} skipped; "
-            f"{self.added} chunk(s) added, {self.removed} removed in {self.seconds:.1f}s"
+            f"{self.added} chunk(s) added, {self.removed} removed in {self.seconds:.1f}s{junk}"
         )
 
 
@@ -103,8 +113,10 @@ def ingest_paths(
     skills: Sequence[str] | None = None,
     progress: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: IngestLimits | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (searched recursively) into `course`.
+    """Ingest files and folders (searched recursively) into `course`, each file within `limits` (default: the
+    defaults with `max_bytes`).
 
     A file's source name is its path relative to the folder given (or its name, for a file given directly), so
     `content add notes/` and `content add notes/a.md` name `a.md` the same. `skills` apply to sections whose file
@@ -119,11 +131,17 @@ def ingest_paths(
             files.extend((f, f.name) for f in _confined([path], path.parent, report))
         else:
             report.files.append(FileResult(str(path), path.name, "skipped", message="no such file or folder"))
-    return _ingest(store, files, course, tuple(skills or ()), "added", progress, max_bytes, report)
+    bounds = limits or IngestLimits(max_bytes=max_bytes)
+    return _ingest(store, files, course, tuple(skills or ()), "added", progress, bounds, report)
 
 
 def ingest_course(
-    store: PassageStore, course_dir: Path, *, progress: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    store: PassageStore,
+    course_dir: Path,
+    *,
+    progress: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: IngestLimits | None = None,
 ) -> IngestReport:
     """Ingest the supported files in a course folder's sources/ (the `make run` content load).
 
@@ -137,7 +155,7 @@ def ingest_course(
     if sources.is_dir() and _stays(sources, course_dir, report):
         found = _confined(_walk(sources), course_dir, report)
     files = [(f, f.relative_to(sources).as_posix()) for f in found if f.suffix.lower() in SUPPORTED]
-    report = _ingest(store, files, course, (), "course", progress, max_bytes, report)
+    report = _ingest(store, files, course, (), "course", progress, limits or IngestLimits(max_bytes=max_bytes), report)
     present = {source for _, source in files}
     gone = [s for s in store.list_sources(course) if s.origin == "course" and s.source not in present]
     for summary in gone:
@@ -166,7 +184,7 @@ def _ingest(
     skills: tuple[str, ...],
     origin: Literal["course", "added"],
     progress: bool,
-    max_bytes: int,
+    limits: IngestLimits,
     report: IngestReport,
 ) -> IngestReport:
     start = time.perf_counter()
@@ -176,16 +194,18 @@ def _ingest(
         try:
             if had is not None and had != origin:
                 raise SourceFileError(_CLASH[origin].format(source=source, course=course))
-            sections = extract_sections(path, source, max_bytes)
-            chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin)
+            sections, junk = extract_sections(path, source, limits)
+            chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin,
+                                    max_words=limits.chunk_words)
             if not chunks:
                 raise SourceFileError("no text to index (only headings?); add body text under the headings")
+            _within(limits.chunks_problem(len(chunks)))
         except SourceFileError as exc:
             report.files.append(FileResult(str(path), source, "skipped", message=str(exc)))
             continue
         added, removed = store.replace_source(course, source, chunks)
         status: Status = "unchanged" if not (added or removed) else ("updated" if had else "added")
-        report.files.append(FileResult(str(path), source, status, added, removed, len(chunks)))
+        report.files.append(FileResult(str(path), source, status, added, removed, len(chunks), junk_pages=junk))
     report.seconds = time.perf_counter() - start
     return report
 
@@ -224,21 +244,31 @@ def _confined(paths: list[Path], root: Path, report: IngestReport) -> list[Path]
 # ---------------------------------------------------------------- reading and extraction
 
 
-def extract_sections(path: Path, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceSection]:
-    """Sections of one file, or SourceFileError saying why the file cannot be used."""
+def extract_sections(
+    path: Path, source: str, limits: IngestLimits | None = None
+) -> tuple[list[SourceSection], int]:
+    """Sections of one file and the number of PDF pages left out as not prose, or SourceFileError saying why the
+    file cannot be used (unreadable, or over one of `limits`)."""
+    limits = limits or IngestLimits()
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise SourceFileError(f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED)}")
-    data = _read(path, max_bytes)
+    data = _read(path, limits.max_bytes)
     if suffix in PDF:
-        return _pdf_sections(data, source)
+        return _pdf_sections(data, source, limits)
     text = _decode(data)
+    _within(limits.chars_problem(len(text)))
     if suffix in HTML:
-        return _html_sections(text, source)
+        return _html_sections(text, source), 0
     try:
-        return parse_markdown(text, source)
+        return parse_markdown(text, source), 0
     except ContentError as exc:
         raise SourceFileError("; ".join(str(p) for p in exc.problems)) from exc
+
+
+def _within(problem: str | None) -> None:
+    if problem is not None:
+        raise SourceFileError(problem)
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -346,7 +376,7 @@ def _html_sections(text: str, source: str) -> list[SourceSection]:
     return out
 
 
-def _pdf_sections(data: bytes, source: str) -> list[SourceSection]:
+def _pdf_sections(data: bytes, source: str, limits: IngestLimits) -> tuple[list[SourceSection], int]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -356,7 +386,8 @@ def _pdf_sections(data: bytes, source: str) -> list[SourceSection]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise SourceFileError("the PDF is password-protected; save an unprotected copy and add that")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        _within(limits.pages_problem(len(reader.pages)))
+        pages = _page_texts(reader, limits)
         starts = _outline_starts(reader)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SourceFileError(f"cannot read the PDF ({exc}); re-export it or save it as text") from exc
@@ -367,10 +398,14 @@ def _pdf_sections(data: bytes, source: str) -> list[SourceSection]:
         )
     sections: list[SourceSection] = []
     outline_heading: str | None = None
+    junk = 0
     for number, text in enumerate(pages):
         merge = number not in starts and outline_heading is not None
         outline_heading = starts.get(number, outline_heading)
         heading = outline_heading or f"Page {number + 1}"
+        if text.strip() and not is_prose(text, limits.min_page_words):
+            junk += 1
+            continue
         body = _pdf_paragraphs(text)
         if not body:
             continue
@@ -379,7 +414,19 @@ def _pdf_sections(data: bytes, source: str) -> list[SourceSection]:
             sections[-1] = _section(source, last.heading_path, last.text + "\n\n" + body, last.line)
         else:
             sections.append(_section(source, [heading], body, number + 1))
-    return sections
+    return sections, junk
+
+
+def _page_texts(reader: object, limits: IngestLimits) -> list[str]:
+    """The text of every page, stopping with SourceFileError once the file is over the character limit."""
+    pages: list[str] = []
+    chars = 0
+    for page in reader.pages:  # type: ignore[attr-defined]
+        text = page.extract_text() or ""
+        chars += len(text)
+        _within(limits.chars_problem(chars))
+        pages.append(text)
+    return pages
 
 
 def _outline_starts(reader: object) -> dict[int, str]:
@@ -405,96 +452,3 @@ def _pdf_paragraphs(text: str) -> str:
     blocks = re.split(r"\n\s*\n", text)
     paragraphs = [" ".join(re.sub(r"-\n(?=\w)", "", b).split()) for b in blocks]
     return "\n\n".join(p for p in paragraphs if p)
-
-
-# ---------------------------------------------------------------- chunking (pure)
-
-
-def chunk_sections(
-    sections: Sequence[SourceSection],
-    *,
-    course: str,
-    source: str,
-    default_skills: Sequence[str] = (),
-    origin: Literal["course", "added"] = "added",
-    max_words: int = MAX_WORDS,
-    target_words: int = TARGET_WORDS,
-) -> list[Chunk]:
-    """One chunk per section; a section over `max_words` is split at paragraphs (then sentences) into pieces of
-    about `target_words`, each keeping the section's heading path, skills and style."""
-    chunks: list[Chunk] = []
-    for section in sections:
-        skills = tuple(section.skills) or tuple(default_skills)
-        style = section.style.value if section.style else None
-        for piece in split_text(section.text, max_words, target_words):
-            order = len(chunks)
-            chunks.append(make_chunk(piece, course, source, section.heading_path, skills, style, order, section.line,
-                                     origin))
-    return chunks
-
-
-def make_chunk(
-    text: str,
-    course: str,
-    source: str,
-    heading_path: Sequence[str],
-    skills: Sequence[str],
-    style: str | None,
-    order: int,
-    line: int,
-    origin: Literal["course", "added"] = "added",
-) -> Chunk:
-    """A chunk whose id hashes everything stored about it except its position, so unchanged text keeps its id."""
-    content_hash = hashlib.sha256(text.encode()).hexdigest()
-    key = "\x1f".join([course, source, "\x1e".join(heading_path), ",".join(skills), style or "", origin, content_hash])
-    return Chunk(
-        id=hashlib.sha256(key.encode()).hexdigest()[:32],
-        text=text,
-        course=course,
-        source=source,
-        heading_path=tuple(heading_path),
-        skills=tuple(skills),
-        style=style,
-        content_hash=content_hash,
-        order=order,
-        line=line,
-        origin=origin,
-    )
-
-
-def split_text(text: str, max_words: int = MAX_WORDS, target_words: int = TARGET_WORDS) -> list[str]:
-    """`text` whole if it has at most `max_words` words, else paragraph-aligned pieces of about `target_words`."""
-    text = re.sub(r"\n{3,}", "\n\n", text.strip())
-    if not text:
-        return []
-    if len(text.split()) <= max_words:
-        return [text]
-    units: list[tuple[int, str]] = []  # (paragraph number, text)
-    for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
-        if len(paragraph.split()) <= target_words:
-            units.append((number, paragraph))
-            continue
-        for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
-            words = sentence.split()
-            units.extend((number, " ".join(words[i : i + target_words])) for i in range(0, len(words), target_words))
-    pieces: list[str] = []
-    current: list[tuple[int, str]] = []
-    count = 0
-    for unit in units:
-        n = len(unit[1].split())
-        if current and count + n > target_words:
-            pieces.append(_join(current))
-            current, count = [], 0
-        current.append(unit)
-        count += n
-    if current:
-        pieces.append(_join(current))
-    return pieces
-
-
-def _join(units: list[tuple[int, str]]) -> str:
-    """Sentences of one paragraph join with a space, paragraphs with a blank line."""
-    out = units[0][1]
-    for (before, _), (number, unit) in zip(units, units[1:], strict=False):
-        out += (" " if number == before else "\n\n") + unit
-    return out

@@ -6,14 +6,17 @@ Everything here is in-memory and deterministic; the store (store.py) feeds it do
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import bm25s
 import numpy as np
 import numpy.typing as npt
 import Stemmer
+
+from tutor.retrieval.sections import Section, join_chunks, window
 
 RRF_K = 60  # the constant of Cormack et al. (2009); ranks below ~60 matter little
 
@@ -33,11 +36,14 @@ def _tokenize(texts: list[str], *, return_ids: bool = True) -> Any:
 
 
 Mask = npt.NDArray[np.bool_]
+Key = TypeVar("Key", str, int)
 
 
 @dataclass
 class CourseIndex:
-    """One course's chunks in memory: BM25 (bm25s) over them, and per-skill / per-style masks for filtering.
+    """One course's chunks in memory: BM25 (bm25s) over them, per-skill / per-style masks for filtering, and which
+    section each chunk belongs to (sections are numbered in file and text order; `members[s]` are the chunk
+    positions of section s in text order).
 
     `revision` ties it to the store state it was built from; the store rebuilds it when that changes.
     """
@@ -50,6 +56,10 @@ class CourseIndex:
     _positions: dict[str, int]
     _styles: npt.NDArray[np.str_]
     _skills: dict[str, Mask]
+    section_ids: list[str]
+    section_of: npt.NDArray[np.int64]
+    members: list[list[int]]
+    _section_positions: dict[str, int]
 
     @classmethod
     def build(
@@ -66,7 +76,9 @@ class CourseIndex:
                 if skill:
                     skills.setdefault(skill, np.zeros(len(ids), dtype=bool))[position] = True
         styles = np.array([str(m.get("style", "")) for m in metadatas], dtype=np.str_)
-        return cls(revision, ids, documents, metadatas, bm25, {i: n for n, i in enumerate(ids)}, styles, skills)
+        section_ids, section_of, members = _group_sections(ids, metadatas)
+        return cls(revision, ids, documents, metadatas, bm25, {i: n for n, i in enumerate(ids)}, styles, skills,
+                   section_ids, section_of, members, {s: n for n, s in enumerate(section_ids)})
 
     def allowed(
         self,
@@ -84,7 +96,48 @@ class CourseIndex:
         for doc_id in exclude_ids:
             if (position := self._positions.get(doc_id)) is not None:
                 mask[position] = False
+            if (section := self._section_positions.get(doc_id)) is not None:
+                mask[self.members[section]] = False
         return mask
+
+    @property
+    def positions(self) -> Mapping[str, int]:
+        """Chunk id -> position."""
+        return self._positions
+
+    def sections_with(self, allowed: Mask) -> list[int]:
+        """Sections (in file and text order) with at least one allowed chunk."""
+        return sorted({int(self.section_of[p]) for p in np.flatnonzero(allowed)})
+
+    def section(self, number: int, *, score: float = 0.0, best: int | None = None,
+                max_words: int = 400) -> Section:
+        """Section `number` rebuilt from its chunks, cut to the window around chunk position `best` (from its start
+        when None) if longer than `max_words`, with that chunk's span marked."""
+        members = self.members[number]
+        counts = [len(self.documents[p].split()) for p in members]
+        at = members.index(best) if best is not None else 0
+        start, end = window(counts, at, max_words) if sum(counts) > max_words else (0, len(members))
+        chosen = members[start:end]
+        text, span = join_chunks([self.documents[p] for p in chosen],
+                                 [str(self.metadatas[p].get("sep", "")) for p in chosen],
+                                 at - start if best is not None else None)
+        meta = self.metadatas[members[0]]
+        return Section(
+            id=self.section_ids[number],
+            text=text,
+            course=str(meta["course"]),
+            skills=tuple(s for s in str(meta.get("skills", "")).split("|") if s),
+            source=str(meta["source"]),
+            heading_path=tuple(json.loads(str(meta.get("heading_path") or "[]"))),
+            style=str(meta.get("style") or "") or None,
+            score=score,
+            chunk_ids=tuple(self.ids[p] for p in chosen),
+            best_chunk=self.ids[best] if best is not None else None,
+            best=span,
+            truncated=(start, end) != (0, len(members)),
+            line=int(str(meta.get("line", 0))),
+            order=int(str(meta.get("order", 0))),
+        )
 
     def query(self, text: str, k: int, allowed: Mask | None = None) -> list[tuple[int, float]]:
         """Top-k (position, BM25 score > 0) among the allowed chunks."""
@@ -103,9 +156,36 @@ class CourseIndex:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+def _group_sections(
+    ids: list[str], metadatas: list[Mapping[str, Any]]
+) -> tuple[list[str], npt.NDArray[np.int64], list[list[int]]]:
+    """(section ids in file and text order, section number of each chunk, chunk positions of each section).
+
+    A chunk stored before chunks had sections (no `section` key) is a section of its own."""
+    def place(position: int) -> tuple[str, int, int]:
+        meta = metadatas[position]
+        return str(meta.get("source", "")), int(str(meta.get("order", 0))), int(str(meta.get("part", 0)))
+
+    section_ids: list[str] = []
+    numbers: dict[str, int] = {}
+    members: list[list[int]] = []
+    section_of = np.zeros(len(ids), dtype=np.int64)
+    for position in sorted(range(len(ids)), key=place):
+        key = str(metadatas[position].get("section") or ids[position])
+        if key not in numbers:
+            numbers[key] = len(section_ids)
+            section_ids.append(key)
+            members.append([])
+        section_of[position] = numbers[key]
+        members[numbers[key]].append(position)
+    for chunk_positions in members:
+        chunk_positions.sort(key=lambda p: int(str(metadatas[p].get("part", 0))))
+    return section_ids, section_of, members
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[Key]], k: int = RRF_K) -> list[tuple[Key, float]]:
     """Fuse ranked id lists: score(d) = sum over lists of 1 / (k + rank), rank from 1. Ties keep first-seen order."""
-    scores: dict[str, float] = {}
+    scores: dict[Key, float] = {}
     for ranking in rankings:
         for rank, doc_id in enumerate(ranking, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)

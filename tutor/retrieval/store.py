@@ -26,6 +26,7 @@ from chromadb.errors import NotFoundError
 
 from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
 from tutor.retrieval.search import CourseIndex, maximal_marginal_relevance, reciprocal_rank_fusion, skill_key
+from tutor.retrieval.sections import SECTION_MAX_WORDS, RankedSection, Section, aggregate
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,26 +46,8 @@ class StoreError(RuntimeError):
     """The store cannot be used as asked; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class Passage:
-    """One retrieved chunk of teaching material, with where it came from (for citations)."""
-
-    id: str
-    text: str
-    course: str
-    skills: tuple[str, ...]
-    source: str
-    heading_path: tuple[str, ...]
-    style: str | None
-    score: float
-
-    @property
-    def heading(self) -> str:
-        return self.heading_path[-1] if self.heading_path else self.source
-
-    @property
-    def citation(self) -> str:
-        return f"{self.source} > {' > '.join(self.heading_path)}" if self.heading_path else self.source
+Passage = Section
+"""What search and `passages_for_skill` return: sections (the name is kept for callers written before sections)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +65,9 @@ class Chunk:
     order: int
     line: int
     origin: Literal["course", "added"] = "added"
+    section: str = ""  # the parent section's id (chunking.section_id)
+    part: int = 0  # place in the section
+    sep: str = ""  # what joins it to the section's previous chunk: "\n\n", "\n" or " "
 
     def metadata(self) -> dict[str, str | int | bool]:
         meta: dict[str, str | int | bool] = {
@@ -94,6 +80,9 @@ class Chunk:
             "order": self.order,
             "line": self.line,
             "origin": self.origin,
+            "section": self.section or self.id,
+            "part": self.part,
+            "sep": self.sep,
         }
         meta.update({skill_key(s): True for s in self.skills})
         return meta
@@ -151,7 +140,7 @@ def open_store(
     embedding = embedding_function or MiniLMEmbeddingFunction(
         fast=settings.embedding_fast, cache_dir=settings.model_cache
     )
-    return PassageStore(client, embedding, prefix)
+    return PassageStore(client, embedding, prefix, settings.retrieval_section_words)
 
 
 def collection_name(prefix: str, course: str) -> str:
@@ -163,7 +152,11 @@ class PassageStore:
     """Course passages in Chroma (one collection per course) plus an in-memory index of each course (BM25 and
     filter masks) rebuilt whenever that course changes, in this process or any other."""
 
-    def __init__(self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], prefix: str = COLLECTION_PREFIX):
+    def __init__(
+        self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], prefix: str = COLLECTION_PREFIX,
+        section_words: int = SECTION_MAX_WORDS,
+    ):
+        self._section_words = section_words
         self._client = client
         self._ef = embedding_function
         self._prefix = prefix
@@ -217,15 +210,12 @@ class PassageStore:
             for key, metas in sorted(groups.items())
         ]
 
-    def passages_for_skill(self, course: str, skill: str) -> list[Passage]:
-        """Every chunk that teaches `skill`, in file and section order (score 0)."""
-        collection = self._collection(course)
-        if collection is None:
+    def passages_for_skill(self, course: str, skill: str) -> list[Section]:
+        """Every section that teaches `skill`, in file and text order (score 0; bounded like search results)."""
+        index = self.course_index(course)
+        if index is None:
             return []
-        ids, docs, metas = _get_all(collection, ["documents", "metadatas"], {skill_key(skill): True})
-        passages = [_passage(i, d, m, 0.0) for i, d, m in zip(ids, docs, metas, strict=True)]
-        order = {i: (str(m["source"]), int(str(m.get("order", 0)))) for i, m in zip(ids, metas, strict=True)}
-        return sorted(passages, key=lambda p: order[p.id])
+        return [index.section(n, max_words=self._section_words) for n in index.sections_with(index.allowed([skill]))]
 
     def search(
         self,
@@ -238,56 +228,35 @@ class PassageStore:
         k: int = 4,
         mode: Mode = "hybrid",
         diversity: float | None = None,
-    ) -> list[Passage]:
-        """The k passages of `course` best answering `query`.
+    ) -> list[Section]:
+        """The k sections of `course` best answering `query`, each once, best first.
 
-        skills: keep passages teaching any of these. exclude_ids / exclude_styles: never return these (an
-        alternate explanation skips what was shown). mode: dense (embeddings), bm25 (words) or hybrid (both, fused
-        by reciprocal rank). diversity: 0..1, re-rank by maximal marginal relevance so near-duplicates of a
-        higher-ranked passage are pushed down.
+        Chunks are searched (dense, BM25, or both fused by reciprocal rank: `mode`) and their scores aggregated per
+        section (sections.aggregate); each result is the whole section (bounded) with its best chunk marked.
+        skills: keep sections teaching any of these. exclude_ids / exclude_styles: never return these sections
+        (ids of sections or of their chunks; an alternate explanation skips what was shown). diversity: 0..1,
+        re-rank by maximal marginal relevance so a section much like a higher-ranked one is pushed down.
         """
-        if k < 1:
-            raise ValueError("k must be at least 1")
-        if mode not in ("hybrid", "dense", "bm25"):
-            raise ValueError(f"mode must be hybrid, dense or bm25, got {mode!r}")
+        _check_request(k, mode, diversity)
         collection = self._collection(course)
         if collection is None or not query.strip():
             return []
-        excluded = set(exclude_ids)
-        filtered = bool(skills) or bool(exclude_styles)
-        pool = max(4 * k, 20)
-        index = self._course_index(course, collection) if mode != "dense" or filtered else None
-        allowed = (
-            index.allowed(skills, exclude_styles, excluded) if index is not None and (filtered or excluded) else None
-        )
+        index = self._course_index(course, collection)
+        restricted = bool(skills) or bool(exclude_styles) or bool(exclude_ids)
+        allowed = index.allowed(skills, exclude_styles, exclude_ids) if restricted else None
         vector = self._embed_query(query) if mode != "bm25" or diversity is not None else None
-        found: dict[str, Passage] = {}
-        rankings: list[list[str]] = []
-        if vector is not None and mode in ("dense", "hybrid"):
-            if index is not None and allowed is not None and filtered:
-                # Restricting by ids is far cheaper in Chroma than a metadata filter.
-                ids = [index.ids[i] for i in np.flatnonzero(allowed)]
-                dense = self._dense(collection, vector, min(pool, len(ids)), ids) if ids else []
-            else:
-                dense = self._dense(collection, vector, pool + len(excluded))
-                dense = [p for p in dense if p.id not in excluded][:pool]
-            rankings.append([p.id for p in dense])
-            found.update((p.id, p) for p in dense)
-        if index is not None and mode in ("bm25", "hybrid"):
-            hits = index.query(query, pool, allowed)
-            lexical = [_passage(index.ids[i], index.documents[i], index.metadatas[i], s) for i, s in hits]
-            rankings.append([p.id for p in lexical])
-            for p in lexical:
-                found.setdefault(p.id, p)
-        ranked = (
-            reciprocal_rank_fusion(rankings) if mode == "hybrid" else [(i, found[i].score) for i in rankings[0]]
-        )
+        pool = max(8 * k, 50)  # chunks per ranking: enough for k distinct sections when sections have several
+        rankings: list[list[tuple[int, float]]] = []
+        if mode != "bm25" and vector is not None:
+            filtered = bool(skills) or bool(exclude_styles)
+            rankings.append(self._dense_ranking(collection, index, vector, pool, allowed, filtered))
+        if mode != "dense":
+            rankings.append(index.query(query, pool, allowed))
+        ranked = aggregate(_fuse(rankings, mode), index.section_of)
         if vector is not None and diversity is not None:
-            ids = [i for i, _ in ranked]
-            scores = dict(ranked)
-            chosen = maximal_marginal_relevance(vector[0], ids, self._vectors(collection, ids), k, diversity)
-            ranked = [(i, scores[i]) for i in chosen]
-        return [_with_score(found[i], score) for i, score in ranked[:k]]
+            ranked = self._diversify(collection, index, vector[0], ranked, k, diversity)
+        return [index.section(r.section, score=r.score, best=r.best, max_words=self._section_words)
+                for r in ranked[:k]]
 
     def course_index(self, course: str) -> CourseIndex | None:
         """The course's in-memory index (BM25, filter masks, documents), or None when the course has no store."""
@@ -304,9 +273,11 @@ class PassageStore:
         """
         collection = self._collection(course, create=True)
         assert collection is not None
-        old = set(_get_all(collection, [], {"source": source})[0])
+        old_ids, _, old_metas = _get_all(collection, ["metadatas"], {"source": source})
+        old = dict(zip(old_ids, old_metas, strict=True))
         new = [c for c in _unique(chunks) if c.id not in old]
-        stale = old - {c.id for c in chunks}
+        stale = set(old) - {c.id for c in chunks}
+        self._refresh_places(course, collection, [c for c in _unique(chunks) if c.id in old], old)
         if not new and not stale:
             return 0, 0
         batch_size = self._client.get_max_batch_size()
@@ -334,6 +305,19 @@ class PassageStore:
             collection.delete(ids=sorted(stale))
             self._bump_revision(course, collection)
         return len(new), len(stale)
+
+    def _refresh_places(
+        self, course: str, collection: ChromaCollection, kept: list[Chunk], old: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Rewrite the metadata (order, line, place in the section) of kept chunks an edit has moved; no
+        re-embedding."""
+        moved = [c for c in kept if dict(old[c.id]) != c.metadata()]
+        batch_size = self._client.get_max_batch_size()
+        for start in range(0, len(moved), batch_size):
+            batch = moved[start : start + batch_size]
+            collection.update(ids=[c.id for c in batch], metadatas=[c.metadata() for c in batch])
+        if moved:
+            self._bump_revision(course, collection)
 
     def remove(self, course: str | None = None, sources: Iterable[str] | None = None) -> int:
         """Delete the chunks of the given sources of a course, a whole course, or (no course) every course."""
@@ -416,15 +400,44 @@ class PassageStore:
     def _embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return np.asarray(self._ef.embed_query([text]), dtype=np.float32)
 
-    def _dense(
-        self, collection: ChromaCollection, vector: npt.NDArray[np.float32], n: int, ids: list[str] | None = None
-    ) -> list[Passage]:
-        got = collection.query(
-            query_embeddings=vector, n_results=n, ids=ids, include=["documents", "metadatas", "distances"]
-        )
-        found, docs = got["ids"][0], (got["documents"] or [[]])[0]
-        metas, dists = (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0]
-        return [_passage(i, d, m, 1.0 - float(x)) for i, d, m, x in zip(found, docs, metas, dists, strict=True)]
+    def _dense_ranking(
+        self,
+        collection: ChromaCollection,
+        index: CourseIndex,
+        vector: npt.NDArray[np.float32],
+        pool: int,
+        allowed: npt.NDArray[np.bool_] | None,
+        filtered: bool,
+    ) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity) of the `pool` nearest allowed chunks, best first.
+
+        With a skill or style filter the query names the allowed ids (far cheaper in Chroma than a metadata
+        filter); with only exclusions it asks for more and drops the excluded ones."""
+        if allowed is not None and filtered:
+            ids = [index.ids[i] for i in np.flatnonzero(allowed)]
+            return self._nearest(collection, index, vector, min(pool, len(ids)), ids) if ids else []
+        extra = int(len(allowed) - allowed.sum()) if allowed is not None else 0
+        found = self._nearest(collection, index, vector, pool + extra)
+        return [(p, score) for p, score in found if allowed is None or allowed[p]][:pool]
+
+    def _nearest(
+        self, collection: ChromaCollection, index: CourseIndex, vector: npt.NDArray[np.float32], n: int,
+        ids: list[str] | None = None,
+    ) -> list[tuple[int, float]]:
+        got = collection.query(query_embeddings=vector, n_results=n, ids=ids, include=["distances"])
+        positions = index.positions
+        return [(positions[i], 1.0 - float(d))
+                for i, d in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True) if i in positions]
+
+    def _diversify(
+        self, collection: ChromaCollection, index: CourseIndex, query: npt.NDArray[np.float32],
+        ranked: list[RankedSection], k: int, diversity: float,
+    ) -> list[RankedSection]:
+        """Re-rank sections by maximal marginal relevance on their best chunks' vectors."""
+        by_chunk = {index.ids[r.best]: r for r in ranked}
+        chosen = maximal_marginal_relevance(query, list(by_chunk), self._vectors(collection, list(by_chunk)), k,
+                                            diversity)
+        return [by_chunk[i] for i in chosen]
 
     def _vectors(self, collection: ChromaCollection, ids: list[str]) -> dict[str, npt.NDArray[np.float32]]:
         if not ids:
@@ -465,21 +478,20 @@ def _heading_path(meta: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(json.loads(str(meta.get("heading_path") or "[]")))
 
 
-def _passage(chunk_id: str, text: str | None, meta: Mapping[str, Any], score: float) -> Passage:
-    return Passage(
-        id=chunk_id,
-        text=text or "",
-        course=str(meta["course"]),
-        skills=_skills(meta),
-        source=str(meta["source"]),
-        heading_path=_heading_path(meta),
-        style=str(meta.get("style") or "") or None,
-        score=score,
-    )
+def _check_request(k: int, mode: str, diversity: float | None) -> None:
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if mode not in ("hybrid", "dense", "bm25"):
+        raise ValueError(f"mode must be hybrid, dense or bm25, got {mode!r}")
+    if diversity is not None and not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
 
 
-def _with_score(passage: Passage, score: float) -> Passage:
-    return Passage(**{**passage.__dict__, "score": score})
+def _fuse(rankings: list[list[tuple[int, float]]], mode: Mode) -> list[tuple[int, float]]:
+    """Chunk scores: reciprocal rank fusion of the rankings in hybrid mode, else the one ranking's own scores."""
+    if mode != "hybrid":
+        return rankings[0] if rankings else []
+    return reciprocal_rank_fusion([[p for p, _ in ranking] for ranking in rankings])
 
 
 def _unique(chunks: Sequence[Chunk]) -> list[Chunk]:

@@ -4,10 +4,13 @@ analyse items from the attempt log."""
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from tutor.auth import Action
 from tutor.course.loader import discover_courses, validate_course
@@ -17,7 +20,7 @@ from tutor.distractors import answers_of, choice_counts, free_text_items, miscon
 from tutor.records import item_analysis
 from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_course, ingest_paths
 from tutor.session import Tutor
-from ui import auth, content_io, render
+from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
 
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
@@ -97,10 +100,18 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
                              key=f"upload_files_{round_}")
     skills = st.multiselect("Skills (optional)", [s.id for s in course.skills], key=f"upload_skills_{course_id}",
                             format_func=lambda s: course.skill(s).title)
+    me = auth.current_account()
+    if me and any(j.kind == "ingest" for j in jobs.get_queue().jobs(me.id, limit=5)):
+        with st.expander("Your large uploads (added by queued jobs)", expanded=True):
+            jobs.panel(me, kinds=["ingest"])
     if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
                      key="upload_button"):
         return
     auth.require(Action.CONTENT_UPLOAD)
+    if sum(f.size for f in files or []) > tutor.settings.large_upload_mb * 1024 * 1024:
+        queue_upload(tutor, course_id, files or [], skills)
+        st.session_state["upload_round"] = round_ + 1
+        return
     results: list[dict[str, str | int]] = []
     bar = st.progress(0.0, text="Adding files…")
     with tempfile.TemporaryDirectory(prefix="tutor-upload-") as tmp:
@@ -130,6 +141,19 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
         st.success(f"Added {len(results)} file(s) to {course.title}.")
     st.table(results)
     st.session_state["upload_round"] = round_ + 1
+
+
+def queue_upload(tutor: Tutor, course_id: str, files: list[UploadedFile], skills: list[str]) -> None:
+    """A large upload: the files are kept in the data folder and ingested by a queued job (`tutor content add`)."""
+    folder = tutor.settings.data_dir.resolve() / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    for upload in files:
+        (folder / safe_name(upload.name)).write_bytes(upload.getvalue())
+    command = [sys.executable, "-m", "tutor.cli", "content", "add", str(folder), "--course", course_id, "--quiet",
+               *(a for s in skills for a in ("--skill", s))]
+    if jobs.submit("ingest", f"Add {len(files)} file(s) to {course_id}", command, action=Action.CONTENT_UPLOAD):
+        st.info(f"{len(files)} large file(s) queued for adding to the course; follow the job below.",
+                icon=":material/hourglass_top:")
 
 
 def store_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from tutor.auth import Action
 from ui import auth, jobs, render, runs
+from ui import tutor_eval_view as tev
 from ui.state import get_tutor
 
 
@@ -88,15 +89,65 @@ def retrieval_section(data_dir: Path) -> None:
     show_results(spec, out)
 
 
+CONFIGS_DIR = runs.ROOT / "evals" / "configs"
+
+
+def tutor_eval_section(data_dir: Path, courses: list[str]) -> None:
+    spec = runs.TUTOR
+    st.markdown(spec.description)
+    ready = runs.available(spec)
+    configs = sorted(p.stem for p in CONFIGS_DIR.glob("*.yaml")) if CONFIGS_DIR.is_dir() else []
+    with st.form("tutor_eval_form", border=False):
+        c1, c2, c3 = st.columns(3)
+        course = c1.selectbox("Course", courses)
+        learners = c2.number_input("Simulated learners", min_value=1, max_value=2_000, value=100, step=10)
+        seed = c3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=1, step=1, key="tutor_eval_seed")
+        chosen = st.multiselect("Configurations (the first is the baseline)", configs,
+                                default=[c for c in ("default",) if c in configs])
+        go = st.form_submit_button("Run the tutor eval", type="primary", disabled=not ready,
+                                   icon=":material/play_arrow:")
+    if not ready:
+        st.warning(f"`{spec.module}` is not available in this installation.")
+    if go and course:
+        out = tev.new_output(data_dir, course, datetime.now())
+        args = ["--course", course, "--learners", str(int(learners)), "--seed", str(int(seed))]
+        for name in chosen:
+            args += ["--config", str(CONFIGS_DIR / f"{name}.yaml")]
+        run_eval(spec, out, args)
+    saved = tev.earlier_runs(data_dir)
+    if not saved:
+        st.caption("No results yet: run it above.")
+        return
+    names = [p.name for p in saved]
+    opened = st.selectbox("Open a run", names, index=0, key="tutor_eval_open")
+    try:
+        report = tev.load_report(saved[names.index(opened)])
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    tev.show_report(report, saved[names.index(opened)])
+    others = st.multiselect("Compare with earlier runs", [n for n in names if n != opened], key="tutor_eval_cmp")
+    if others:
+        loaded = [(opened, report)]
+        for name in others:
+            try:
+                loaded.append((name, tev.load_report(saved[names.index(name)])))
+            except ValueError as exc:
+                st.error(str(exc))
+        tev.compare_runs(loaded)
+
+
 def main() -> None:
     account = auth.require(Action.EVALUATE)
     data_dir = get_tutor().settings.data_dir
     st.title("Evaluate")
-    mastery, retrieval = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title])
+    mastery, retrieval, tutor_tab = st.tabs([runs.MASTERY.title, runs.RETRIEVAL.title, runs.TUTOR.title])
     with mastery:
         mastery_section(data_dir)
     with retrieval:
         retrieval_section(data_dir)
+    with tutor_tab:
+        tutor_eval_section(data_dir, sorted(get_tutor().courses))
     st.subheader("Jobs")
     jobs.panel(account)
 

@@ -17,9 +17,9 @@ import streamlit as st  # noqa: E402
 
 from tutor.auth import Account, Accounts, Action, Role  # noqa: E402
 from tutor.cohort import LearnerRecord, report_for  # noqa: E402
-from tutor.dashboard import STATE_LABELS, GroupReport, mastery_evidence  # noqa: E402
+from tutor.dashboard import STATE_LABELS, Cell, GroupReport, mastery_evidence  # noqa: E402
 from tutor.groups import Group, GroupError, Groups  # noqa: E402
-from tutor.reports import dumps, evidence_json, grid_csv, grid_rows, report_json  # noqa: E402
+from tutor.reports import criterion_words, dumps, evidence_json, grid_csv, grid_rows, report_json  # noqa: E402
 from tutor.session import Tutor  # noqa: E402
 from ui import auth  # noqa: E402
 from ui.org import completion_download, record_of  # noqa: E402
@@ -81,14 +81,20 @@ def heat_map(report: GroupReport, tutor: Tutor, course_id: str, names: dict[str,
         index=[names[lid] for lid in report.learners], columns=[s.title for s in course.skills],
     )
     shown = pd.DataFrame(
-        [[f"{STATE_LABELS[report.grid[(lid, s.id)].state]} · {report.grid[(lid, s.id)].p_known:.0%} · "
-          f"{report.grid[(lid, s.id)].items} q · {report.grid[(lid, s.id)].minutes:.0f} min"
-          for s in course.skills] for lid in report.learners],
+        [[cell_text(report.grid[(lid, s.id)]) for s in course.skills] for lid in report.learners],
         index=states.index, columns=states.columns,
     )
     styled = shown.style.apply(lambda _: states.map(lambda v: f"background-color: {STATE_COLOURS[v]}"), axis=None)
-    st.dataframe(styled, key="org_grid")
-    st.caption("Each cell: state · mastery estimate · questions answered · minutes on questions.")
+    st.table(styled)
+    st.caption("Each cell: state · mastery estimate · questions answered · minutes on questions. A skill not "
+               "started has no estimate yet.")
+
+
+def cell_text(cell: Cell) -> str:
+    """One heat-map cell in words: the state, then (once started) the estimate, questions and minutes."""
+    if cell.state in ("locked", "available"):
+        return STATE_LABELS[cell.state]
+    return f"{STATE_LABELS[cell.state]} · {cell.p_known:.0%} · {cell.items} q · {cell.minutes:.0f} min"
 
 
 def distributions(report: GroupReport) -> None:
@@ -121,8 +127,8 @@ def learner_detail(tutor: Tutor, course_id: str, record: LearnerRecord) -> None:
         status = f"revoked {e.revoked_at:%Y-%m-%d}" if e.revoked_at else "held"
         with st.expander(f"Mastered {title} on {e.decision.at:%Y-%m-%d %H:%M} ({status}): "
                          f"{len(e.attempts)} answers", icon=":material/verified:"):
-            crit = e.decision.criterion
-            st.caption(f"Criterion: {crit}; course version {e.decision.course_version}")
+            st.caption(f"Criterion: {criterion_words(e.decision.criterion)}. Course version "
+                       f"{e.decision.course_version or 'not recorded'}.")
             st.dataframe([{"question": a.prompt, "answer": a.answer, "right": a.correct, "graded by": a.grader,
                            "answered": f"{a.answered_at:%Y-%m-%d %H:%M}"} for a in e.attempts], hide_index=True)
     st.markdown("**All answers**")
@@ -166,8 +172,8 @@ def main() -> None:
     heat_map(report, tutor, course_id, names)
     st.subheader("Who is stuck, and why")
     if report.stuck:
-        st.dataframe([{"learner": names[s.learner_id], "skill": s.skill_id or "", "why": s.reason}
-                      for s in report.stuck], hide_index=True)
+        st.table([{"learner": names[s.learner_id], "skill": s.skill_id or "", "why": s.reason}
+                  for s in report.stuck])
     else:
         st.success("Nobody is stuck.")
     st.subheader("What mastery takes")

@@ -17,6 +17,9 @@ from ui.org import completion_download
 from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 COURSE = "course_id"
+SHOWN_QUESTION = "shown_question_id"
+"""The question id this browser session last showed: an answer is sent as an answer to it (a stale tab's answer
+is refused by the tutor instead of being graded against another question)."""
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
 TRANSCRIPT_HEIGHT = 460  # pixels: earlier turns scroll inside this; the latest turn and the question stay in view
 COMPLETE_PLACEHOLDER = "Ask a question about the course"
@@ -101,6 +104,8 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             return
     view = tutor.view(learner, course_id)
     st.html(PHONE_CSS)
+    answered_to = st.session_state.get(SHOWN_QUESTION)
+    st.session_state[SHOWN_QUESTION] = (view.pending or {}).get("question_id")
     left, right = st.columns([3, 2], gap="large")
     with right:
         progress_panel(view)
@@ -142,7 +147,8 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
             with st.chat_message("user", avatar=chat.LEARNER_AVATAR):
                 st.markdown(render.plain_text(text))
             from_box = not (typed or "").strip()  # the answer box: always an answer (commands still work)
-            run_turn(runner, learner, course_id, lambda: tutor.send(learner, course_id, text, answer=from_box))
+            run_turn(runner, learner, course_id,
+                     lambda: tutor.send(learner, course_id, text, question_id=answered_to, answer=from_box))
         st.rerun()
     elif view.pending is None and not view.complete:
         with live:

@@ -31,6 +31,7 @@ from tutor.course.models import FreeResponseItem, Item, MultipleChoiceItem, Nume
 
 _UNSUPPORTED = {
     "matching": "matching questions", "multianswer": "cloze (embedded answers) questions",
+    "cloze": "cloze (embedded answers) questions",
     "ddwtos": "drag and drop into text", "ddimageortext": "drag and drop onto image",
     "ddmarker": "drag and drop markers",
     "gapselect": "select missing words", "calculated": "calculated questions", "calculatedsimple": "calculated "

@@ -1,0 +1,213 @@
+"""The ledger behind the session, on SQLite and on a real PostgreSQL: answers bound to their question, stale and
+repeated answers, a lost or damaged checkpoint rebuilt from the ledger, two processes answering at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.learner import Clock, answer, course_dir, drain
+from tutor.course.loader import load_course
+from tutor.records import Records
+from tutor.retrieval import ingest_course, open_store
+from tutor.session import REBUILT, STALE, Tutor
+from tutor.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COURSE = "mini"
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("store")
+    ingest_course(open_store(Settings(data_dir=data)), course_dir("mini-course"))
+    return data
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    return Settings(data_dir=tmp_path / "data", database_url=url)
+
+
+TutorFactory = Callable[[], Tutor]
+
+
+@pytest.fixture
+def make_tutor(settings: Settings, store_dir: Path) -> Iterator[TutorFactory]:
+    made: list[Tutor] = []
+    store = open_store(Settings(data_dir=store_dir))
+    course = load_course(course_dir("mini-course"))
+    clock = Clock()
+
+    def make() -> Tutor:
+        tutor = Tutor(settings, store=store, courses=[course], clock=clock)
+        made.append(tutor)
+        return tutor
+
+    yield make
+    for tutor in made:
+        tutor.close()
+
+
+def _pending_id(tutor: Tutor, learner: str) -> str:
+    pending = tutor.view(learner, COURSE).pending
+    assert pending is not None, "no question shown"
+    return str(pending["question_id"])
+
+
+def _feedback(events: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [e["message"] for e in events if e["type"] == "message"  # type: ignore[misc]
+            and e["message"]["kind"] == "feedback"]  # type: ignore[index]
+
+
+def test_each_question_is_issued_before_it_is_shown_and_answered_once(make_tutor: TutorFactory) -> None:
+    tutor = make_tutor()
+    drain(tutor.start("ann", COURSE))
+    for _ in range(4):
+        question = _pending_id(tutor, "ann")
+        issued = tutor.records.question(question)
+        assert issued is not None and issued.item_id == tutor.view("ann", COURSE).pending["item_id"]  # type: ignore[index]
+        events = drain(tutor.send("ann", COURSE, answer(tutor, "ann", COURSE, right=True), question_id=question))
+        (feedback,) = _feedback(events)
+        assert feedback["question_id"] == question
+    attempts = tutor.records.attempts(COURSE, "ann")
+    assert len(attempts) == 4 and len({a.question_id for a in attempts}) == 4
+    assert all(a.grader == "rule" and a.correct for a in attempts)
+
+
+def test_a_stale_answer_is_refused_and_a_repeat_gets_its_original_feedback(make_tutor: TutorFactory) -> None:
+    tutor = make_tutor()
+    drain(tutor.start("bo", COURSE))
+    first = _pending_id(tutor, "bo")
+    wrong = answer(tutor, "bo", COURSE, right=False)
+    (original,) = _feedback(drain(tutor.send("bo", COURSE, wrong, question_id=first)))
+    current = _pending_id(tutor, "bo")
+    assert current != first
+    # the same answer again (a double submit, a retry after a timeout): the original feedback, nothing new
+    replay = drain(tutor.send("bo", COURSE, wrong, question_id=first))
+    assert [m["text"] for m in _feedback(replay)] == [original["text"]]
+    # another answer to the old question (a stale tab): refused, and the current question shown again
+    stale = drain(tutor.send("bo", COURSE, "something else", question_id=first))
+    assert {"type": "notice", "text": STALE} in stale
+    shown = [e["message"] for e in stale if e["type"] == "message"]  # type: ignore[index]
+    assert [m["item"]["question_id"] for m in shown] == [current]  # type: ignore[index]
+    assert [a.question_id for a in tutor.records.attempts(COURSE, "bo")] == [first]
+    assert _pending_id(tutor, "bo") == current
+
+
+def _answer_some(tutor: Tutor, learner: str, n: int) -> None:
+    drain(tutor.start(learner, COURSE))
+    for i in range(n):
+        text = answer(tutor, learner, COURSE, right=i % 3 != 2)
+        drain(tutor.send(learner, COURSE, text, question_id=_pending_id(tutor, learner)))
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "garbage"])
+def test_a_lost_or_damaged_checkpoint_is_rebuilt_from_the_ledger(
+    make_tutor: TutorFactory, settings: Settings, damage: str
+) -> None:
+    if settings.database_url and damage != "deleted":
+        pytest.skip("the checkpoint file exists only on SQLite")
+    tutor = make_tutor()
+    _answer_some(tutor, "cy", 5)
+    before = tutor.view("cy", COURSE)
+    question = _pending_id(tutor, "cy")
+    if settings.database_url:
+        tutor.checkpointer.delete_thread(f"cy:{COURSE}")  # the checkpoints live in PostgreSQL
+    tutor.close()
+    path = settings.checkpoint_path
+    if damage == "deleted":
+        if not settings.database_url:
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+    elif damage == "truncated":
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+    else:
+        path.write_bytes(os.urandom(20000))
+    resumed = make_tutor()
+    view = resumed.view("cy", COURSE)
+    assert view.skill_map == before.skill_map  # progress is the ledger's, checkpoint or not
+    events = drain(resumed.start("cy", COURSE))
+    notices = [e["message"]["text"] for e in events if e["type"] == "message"  # type: ignore[index]
+               and e["message"]["kind"] == "notice"]  # type: ignore[index]
+    assert notices == [REBUILT]
+    assert _pending_id(resumed, "cy") == question  # the same question again, not a new one
+    assert resumed.view("cy", COURSE).messages[-1]["item"]["question_id"] == question  # type: ignore[typeddict-item]
+    drain(resumed.send("cy", COURSE, answer(resumed, "cy", COURSE, right=True), question_id=question))
+    attempts = resumed.records.attempts(COURSE, "cy")
+    assert len(attempts) == 6 and attempts[-1].question_id == question
+    assert drain(resumed.start("cy", COURSE)) == []  # consistent again: nothing more to rebuild
+
+
+def test_a_checkpoint_behind_the_ledger_is_rebuilt_and_never_grades_against_the_wrong_question(
+    make_tutor: TutorFactory, settings: Settings
+) -> None:
+    """A crash after the attempt was written but before the checkpoint was saved: the checkpoint still waits on
+    the answered question. The learner's retry gets its original feedback, then the next question."""
+    tutor = make_tutor()
+    _answer_some(tutor, "dee", 2)
+    config = tutor._config("dee", COURSE)
+    behind = tutor.graph.get_state(config)
+    question = _pending_id(tutor, "dee")
+    text = answer(tutor, "dee", COURSE, right=True)
+    (original,) = _feedback(drain(tutor.send("dee", COURSE, text, question_id=question)))
+    next_question = _pending_id(tutor, "dee")
+    tutor.checkpointer.delete_thread(f"dee:{COURSE}")
+    tutor.graph.update_state(config, behind.values, as_node="ask")  # the checkpoint as it was before the answer
+    drain(tutor.graph.stream(None, config, context=tutor._context("dee", COURSE)))
+    assert tutor.graph.get_state(config).values["pending"]["question_id"] == question
+    events = drain(tutor.send("dee", COURSE, text, question_id=question))
+    assert [m["text"] for m in _feedback(events)] == [original["text"]]
+    assert _pending_id(tutor, "dee") == next_question
+    assert [a.question_id for a in tutor.records.attempts(COURSE, "dee")][-1] == question
+    assert len(tutor.records.attempts(COURSE, "dee")) == 3
+
+
+RACER = """
+import sys, time
+from tests.support.learner import course_dir
+from tutor.course.loader import load_course
+from tutor.retrieval import open_store
+from tutor.session import Tutor
+from tutor.settings import Settings
+data, store, url, question, text, go = sys.argv[1:7]
+tutor = Tutor(Settings(data_dir=data, database_url=url or None), store=open_store(Settings(data_dir=store)),
+              courses=[load_course(course_dir("mini-course"))])
+while time.time() < float(go):
+    time.sleep(0.005)
+events = list(tutor.send("eve", "mini", text, question_id=question))
+kinds = [e["message"]["kind"] if e["type"] == "message" else e["type"] for e in events]
+print("feedback" if "feedback" in kinds else "refused" if "notice" in kinds else "other:" + ",".join(kinds))
+tutor.close()
+"""
+
+
+def test_two_processes_answering_one_question_at_once_record_one_attempt(
+    make_tutor: TutorFactory, settings: Settings, store_dir: Path
+) -> None:
+    tutor = make_tutor()
+    drain(tutor.start("eve", COURSE))
+    question = _pending_id(tutor, "eve")
+    texts = [answer(tutor, "eve", COURSE, right=True), answer(tutor, "eve", COURSE, right=False)]
+    import time
+
+    go = str(time.time() + 6)
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", RACER, str(settings.data_dir), str(store_dir), settings.database_url or "",
+         question, text, go], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}) for text in texts]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-800:] for _, err in outs]
+    assert sorted(out.strip() for out, _ in outs) == ["feedback", "refused"]
+    attempts = Records(settings.resolved_database_url).attempts(COURSE, "eve")
+    assert [a.question_id for a in attempts] == [question]
+    winner = next(t for (out, _), t in zip(outs, texts, strict=True) if out.strip() == "feedback")
+    assert attempts[0].answer == winner
