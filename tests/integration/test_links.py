@@ -85,7 +85,8 @@ def test_a_link_that_stays_inside_the_course_is_fine(
     (sources / "words.txt").rename(mini_course_copy / "notes" / "words.txt")
     (sources / "words.txt").symlink_to(Path("..") / "notes" / "words.txt")
     code, out = run(capsys, "content", "validate", str(mini_course_copy))
-    assert (code, out.strip()) == (0, f"{mini_course_copy}: ok")
+    assert code == 0 and out.startswith(f"{mini_course_copy}: ok")  # (warnings about thin skills may follow)
+    assert "is a link" not in out and "outside" not in out
 
 
 def test_load_refuses_the_course_and_ingest_never_reads_the_link(
