@@ -101,7 +101,7 @@ def cmd_ensure_admin(args: argparse.Namespace, settings: Settings) -> int:
     else:
         accounts.add(name, password, Role.ADMIN, must_change_password=True)
     print(f"created admin account {name!r}; one-time password: {password}")
-    print("sign in at the app with it, then change it on the Account page")
+    print("sign in at the app with it, then choose your own under Change password in the sidebar")
     return 0
 
 

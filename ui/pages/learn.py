@@ -17,9 +17,9 @@ from ui.org import completion_download
 from ui.state import Event, TurnRunner, get_runner, get_tutor
 
 COURSE = "course_id"
+# The question id this browser session last showed: an answer is sent as an answer to it (a stale tab's answer is
+# refused by the tutor instead of being graded against another question). A comment: Streamlit shows bare strings.
 SHOWN_QUESTION = "shown_question_id"
-"""The question id this browser session last showed: an answer is sent as an answer to it (a stale tab's answer
-is refused by the tutor instead of being graded against another question)."""
 COMMANDS_PLACEHOLDER = "Ask a question, or type hint, skip or where am i"
 TRANSCRIPT_HEIGHT = 460  # pixels: earlier turns scroll inside this; the latest turn and the question stay in view
 COMPLETE_PLACEHOLDER = "Ask a question about the course"
