@@ -22,8 +22,8 @@ pytestmark = pytest.mark.e2e
 
 def _seed(server: Server) -> None:
     keys = {name: add_account(server, name, role) for name, role in
-            (("e2e-org-ada", "learner"), ("e2e-org-bob", "learner"), ("e2e-org-cyd", "learner"), ("e2e-org-ines", "instructor"),
-             ("e2e-org-sol", "instructor"))}
+            (("e2e-org-ada", "learner"), ("e2e-org-bob", "learner"), ("e2e-org-cyd", "learner"),
+             ("e2e-org-ines", "instructor"), ("e2e-org-sol", "instructor"))}
     tutor = Tutor(Settings(_env_file=None, data_dir=server.data_dir, content_dir=CONTENT))
     accounts = Accounts(tutor.settings.resolved_database_url)
     try:
