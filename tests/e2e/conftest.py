@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,16 +117,17 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"streamlit did not answer on {url} within {STARTUP_SECONDS}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app, offline, with both sample courses loaded into a fresh passage store."""
-    base = tmp_path_factory.mktemp("e2e")
-    data_dir = base / "data"
-    env = app_env(data_dir)
+def load_content(base: Path, env: dict[str, str]) -> None:
+    """`tutor content load` in `base` with the app's environment (the passage store the app will read)."""
     load = subprocess.run([sys.executable, "-m", "tutor.cli", "content", "load"], cwd=base, env=env,
                           capture_output=True, text=True, timeout=300)
     assert load.returncode == 0, f"content load failed:\n{load.stdout}\n{load.stderr}"
-    port = free_port()
+
+
+@contextmanager
+def running_app(base: Path, env: dict[str, str], data_dir: Path, port: int | None = None) -> Iterator[Server]:
+    """`streamlit run ui/app.py` in `base` on 127.0.0.1 (a free port unless given), stopped on exit."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = base / "streamlit.log"
     with log.open("wb") as out:
@@ -145,6 +147,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app, offline, with both sample courses loaded into a fresh passage store."""
+    base = tmp_path_factory.mktemp("e2e")
+    data_dir = base / "data"
+    env = app_env(data_dir)
+    load_content(base, env)
+    with running_app(base, env, data_dir) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

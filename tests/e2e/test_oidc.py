@@ -5,8 +5,6 @@ app configured for it in `.streamlit/secrets.toml`, and Chromium signing in thro
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, app_env, free_port, wait_healthy
+from tests.e2e.conftest import Server, app_env, free_port, running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -53,25 +51,8 @@ def sso_server(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Itera
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
     )
     env = {**app_env(data_dir), "TUTOR_OIDC_ROLE_CLAIM": "tutor_role"}
-    log = base / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_healthy(url, proc, log)
-        yield Server(url, data_dir, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
+    with running_app(base, env, data_dir, port) as app:
+        yield app
 
 def sign_in_as(browser: Any, server: Server, sub: str, shots: Path) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Server, app_env, free_port, wait_healthy
+from tests.e2e.conftest import ROOT, Server, app_env, load_content, running_app
 from tests.e2e.test_learner_journey import TURN_TIMEOUT, Learner, pending_item
 from tutor.course.loader import load_course
 from tutor.course.models import FreeResponseItem
@@ -39,34 +39,14 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     course_file.write_text(course_file.read_text() + "grading: {pass_at: 0.999, fail_at: 0.001}\n")
     env = app_env(base / "data")
     env["TUTOR_CONTENT_DIR"] = str(content)
-    load = subprocess.run([sys.executable, "-m", "tutor.cli", "content", "load"], cwd=base, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert load.returncode == 0, f"content load failed:\n{load.stdout}\n{load.stderr}"
+    load_content(base, env)
     for name, role in (("lena", "learner"), ("ivan", "instructor")):
         made = subprocess.run([sys.executable, "-m", "tutor.cli", "users", "add", name, "--role", role,
                                "--password-stdin"], input=PASSWORD + "\n", cwd=base, env=env, capture_output=True,
                               text=True, timeout=120)
         assert made.returncode == 0, made.stderr
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = base / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_healthy(url, proc, log)
-        yield Server(url, base / "data", log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_app(base, env, base / "data") as app:
+        yield app
 
 
 def sign_in(person: Learner, name: str) -> None:
