@@ -22,6 +22,7 @@ from tutor.groups import Group, GroupError, Groups
 from tutor.mastery.select import SkillProgress
 from tutor.records import AttemptRow, DecisionRow, QuestionRow, Records
 from tutor.reports import dumps, evidence_json, grid_csv, grid_rows, report_json
+from tutor.retrieval.ingest import course_id as course_id_of
 from tutor.settings import Settings
 
 
@@ -114,7 +115,7 @@ def report_for(course: Course, cohort: Sequence[LearnerRecord], *, now: datetime
 
 def _course(settings: Settings, course_id: str) -> tuple[Course, str]:
     for folder in discover_courses(settings.content_dir):
-        if folder.name == course_id or folder.resolve().name == course_id:
+        if course_id_of(folder) == course_id:  # the id in course.yaml, which need not be the folder's name
             try:
                 return load_course(folder), course_version(folder)
             except ContentError as exc:

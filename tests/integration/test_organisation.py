@@ -38,10 +38,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, lrs: RalphLRS) -> Iterator[d
     """Two groups on the mini course: in A, José masters everything and Bo keeps failing; in B, Cy starts."""
     root = tmp_path_factory.mktemp("org")
     content = root / "content"
-    shutil.copytree(course_dir("mini-course"), content / "mini")
+    shutil.copytree(course_dir("mini-course"), content / "mini-course")  # folder name differs from the id "mini"
     settings = Settings(data_dir=root / "data", content_dir=content, xapi_url=lrs.url, xapi_username=USERNAME,
                         xapi_password=PASSWORD, xapi_home_page="https://tutor.example.org", xapi_interval=3600)
-    ingest_course(open_store(settings), content / "mini")
+    ingest_course(open_store(settings), content / "mini-course")
     accounts = Accounts(settings.resolved_database_url)
     people = {name: accounts.add(name, f"{name}-password-1", display_name=display) for name, display in
               (("jose", "José Núñez"), ("bo", "Bo"), ("cy", "Cy"), ("ann", "Ann"), ("ben", "Ben"))}
