@@ -203,16 +203,27 @@ class Tutor:
             return {}, False
         return dict(snapshot.values or {}), bool(snapshot.next)
 
-    def _ensure(self, learner_id: str, course_id: str) -> Iterator[dict[str, Any]]:
-        """Make the checkpoint agree with the ledger, starting or rebuilding the session when it does not.
+    def _settle(self, learner_id: str, course_id: str) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+        """Make the checkpoint agree with the ledger: (the events of starting or rebuilding the session, if it
+        did not; the checkpointed state after; whether the graph is waiting for the learner).
 
-        Agreement: the graph waits on exactly the ledger's open question (or on no question, when the ledger
-        has none open and the course is complete)."""
+        Agreement: the graph waits on exactly the ledger's open question. In the usual turn it does, and the
+        checkpoint is read once."""
         values, waiting = self._values(learner_id, course_id)
         open_question = self.records.open_question(learner_id, course_id)
         pending_id = (values.get("pending") or {}).get("question_id")
         if open_question is not None and waiting and pending_id == open_question.question_id:
-            return
+            return [], values, waiting
+        events = list(self._ensure(learner_id, course_id, values, waiting, open_question))
+        values, waiting = self._values(learner_id, course_id)
+        return events, values, waiting
+
+    def _ensure(
+        self, learner_id: str, course_id: str, values: dict[str, Any], waiting: bool,
+        open_question: QuestionRow | None,
+    ) -> Iterator[dict[str, Any]]:
+        """Start or rebuild a session whose checkpoint (`values`, `waiting`) disagrees with the ledger, or
+        look for a due review in a finished course."""
         if open_question is None and values.get("complete") and waiting:
             # a finished course: look for a review that has fallen due since (silent when none)
             yield from self._run(learner_id, course_id, Command(resume=""))
@@ -273,9 +284,8 @@ class Tutor:
         learner_id = normalise_learner_id(learner_id)
         self.course(course_id)
         with self.records.turn_lock(learner_id, course_id):
-            started = list(self._ensure(learner_id, course_id))
+            started, values, waiting = self._settle(learner_id, course_id)
             yield from started
-            values, waiting = self._values(learner_id, course_id)
             if not started and values.get("complete") and waiting:
                 # a finished course: look for a review that has fallen due since (silent when none)
                 yield from self._run(learner_id, course_id, Command(resume=""))
@@ -296,9 +306,8 @@ class Tutor:
         if not text:
             return
         with self.records.turn_lock(learner_id, course_id):
-            started = list(self._ensure(learner_id, course_id))
+            started, values, _ = self._settle(learner_id, course_id)
             yield from started
-            values, _ = self._values(learner_id, course_id)
             pending = values.get("pending") or {}
             if question_id is not None and question_id != pending.get("question_id"):
                 yield from self._answer_elsewhere(question_id, text, pending, shown=bool(started))
