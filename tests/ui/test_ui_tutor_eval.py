@@ -1,4 +1,4 @@
-"""The tutor eval on the Evaluate page (AppTest): it runs as a subprocess with progress, its report (a real one,
+"""The tutor eval on the Evaluate page (AppTest): it runs as a queued job, its report (a real one,
 from the mini course) is rendered as known tables, and earlier runs can be reopened and compared."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import ui.jobs
 import ui.runs
 from evals.tutor_eval import load_config, run
 from tests.ui.conftest import open_page
@@ -42,6 +43,12 @@ def run_tutor_eval(at: AppTest, learners: int) -> AppTest:
     form_inputs[0].set_value(learners)
     at.multiselect[0].set_value(["default", "lax-gate"])
     next(b for b in at.button if b.label == "Run the tutor eval").click()
+    at = at.run()
+    queue = ui.jobs.get_queue()
+    submitted = [j for j in queue.jobs() if j.kind == "tutor_eval"]
+    assert submitted, "no job was queued"
+    for job in submitted:
+        queue.wait(job.id, timeout=120)
     return at.run()
 
 
@@ -54,7 +61,8 @@ def test_the_tutor_eval_runs_and_its_report_is_rendered(evaluate: AppTest, setti
     meta = json.loads(saved[0].read_text())["meta"]
     assert meta["course"] == "fractions" and [Path(f).name for f in meta["config_files"]] == [
         "default.yaml", "lax-gate.yaml"]
-    assert any("simulated learner runs 3/3" in c.value for c in at.code)
+    job = next(j for j in ui.jobs.get_queue().jobs() if j.kind == "tutor_eval")
+    assert job.status == "done" and "simulated learner runs 3/3" in job.log_path.read_text()
     tables = [d.value for d in at.dataframe]
     headline = next(t for t in tables if "false mastery" in t.columns and "configuration" in t.columns)
     assert list(headline["configuration"]) == ["default", "lax-gate"]
