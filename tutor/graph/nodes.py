@@ -432,8 +432,11 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         item = ctx.course.item(handle["item_id"])
         instance = instantiate(item, int(handle["seed"]))
         kept: list[PassageLike] = []
+        def shown(p: PassageLike) -> str:  # what a quote of it shows: its headings and its text
+            return "\n".join([*p.heading_path, p.text])
+
         for passage in passages:
-            if not telling.gives_away("\n".join([*(k.text for k in kept), passage.text]), item, instance):
+            if not telling.gives_away("\n".join([*(shown(k) for k in kept), shown(passage)]), item, instance):
                 kept.append(passage)
         passages = kept
         skill = _without_answer(skill, item, instance)
