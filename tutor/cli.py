@@ -449,6 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tutor import org_cli
 
     org_cli.register(commands)
+
+    from tutor.records import export as records_export
+
+    records_export.register(commands)
     return parser
 
 

@@ -44,7 +44,7 @@ Embed = Callable[[list[str]], Vectors]
 
 MODEL_FILE = Path(__file__).with_name("freetext_model.json")
 BASE_FEATURES = ("keywords", "reference", "overlap", "length", "denied", "negation")
-EXAMPLE_FEATURES = (*BASE_FEATURES, "near_right", "near_wrong", "right3", "wrong3", "vote", "vote10")
+EXAMPLE_FEATURES = (*BASE_FEATURES, "near_right", "near_wrong", "right3", "wrong3", "vote")
 VOTE_NEIGHBOURS = 5
 VOTE_TEMPERATURE = 0.05
 """Softmax temperature over cosines: the nearest examples count for much more than the fifth."""
@@ -180,7 +180,6 @@ class FreeTextGrader:
             nearest = np.argsort(-cosines)[:VOTE_NEIGHBOURS]
             weights = np.exp((cosines[nearest] - cosines[nearest[0]]) / VOTE_TEMPERATURE)
             values["vote"] = float((weights * labels[nearest]).sum() / weights.sum())
-            values["vote10"] = float(labels[np.argsort(-cosines)[:10]].mean())
         return values
 
     def score(self, item: FreeResponseItem, answer: str, examples: Sequence[Example] | None = None) -> FreeTextScore:

@@ -213,7 +213,9 @@ class Tutor:
         pending_id = (values.get("pending") or {}).get("question_id")
         if open_question is not None and waiting and pending_id == open_question.question_id:
             return
-        if open_question is None and values.get("complete"):
+        if open_question is None and values.get("complete") and waiting:
+            # a finished course: look for a review that has fallen due since (silent when none)
+            yield from self._run(learner_id, course_id, Command(resume=""))
             return
         has_history = open_question is not None or bool(self.records.questions(course_id, learner_id))
         if not has_history:

@@ -21,7 +21,9 @@ def test_an_anonymous_visitor_sees_only_sign_in(browser: Any, server: Server, sh
         page = context.new_page()
         for path in ("/", "/content", "/evaluate", "/admin", "/?course=fractions"):
             page.goto(server.url + path)
-            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            page.get_by_label("Sign-in name").wait_for(timeout=60_000)
+            page.get_by_label("Password", exact=True).wait_for(timeout=60_000)
+            page.wait_for_timeout(250)
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
             text = page.inner_text("body")
             assert "Sign-in name" in text and "Password" in text

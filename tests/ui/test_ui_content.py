@@ -3,6 +3,7 @@ passage store with a progress bar, the store's listing per course and skill, and
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,16 +175,19 @@ def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch
 
 
 def test_a_course_folder_added_while_the_app_runs_is_found_and_loaded_with_one_button(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from tutor.course.scaffold import new_course
     from tutor.retrieval import open_store
 
+    content = tmp_path / "content"  # a private content folder: the new course must not land in the project's
+    shutil.copytree(MINI_COURSE, content / "mini-course")
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    settings = settings.model_copy(update={"content_dir": content})
     mini = load_course(MINI_COURSE)
     tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
     tutor.store = open_store(settings)
-    settings.content_dir.mkdir(parents=True, exist_ok=True)
-    new_course(settings.content_dir, "late-course", "Late course")
+    new_course(content, "late-course", "Late course")
     at = content_page()
     assert not at.exception
     assert any("late-course" in i.value for i in at.info)

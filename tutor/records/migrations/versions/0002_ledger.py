@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.String(100), nullable=False, index=True),
         sa.Column("form", sa.String(40), nullable=False),
         sa.Column("kind", sa.String(40), nullable=False),
-        sa.Column("seed", sa.BigInteger, nullable=False),
+        sa.Column("seed", sa.Integer, nullable=False),
         sa.Column("params", sa.JSON, nullable=False),
         sa.Column("mode", sa.String(20), nullable=False),
         sa.Column("return_to", sa.String(100), nullable=True),
