@@ -330,8 +330,9 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
 def _without_answer(skill: Skill, item: Item, instance: ItemInstance) -> Skill:
     """The skill without the objectives that name this question's answer (they are not material for a hint or
     an answer while the question is open)."""
+    title = "this skill" if telling.gives_away(skill.title, item, instance) else skill.title
     objectives = [o for o in skill.objectives if not telling.gives_away(o, item, instance)]
-    return skill.model_copy(update={"objectives": objectives or [f"{skill.title}."]})
+    return skill.model_copy(update={"title": title, "objectives": objectives or [f"{title}."]})
 
 
 GENERATED_HINTS = 3
@@ -432,8 +433,11 @@ def answer_question(state: TutorState, runtime: Runtime[Context]) -> Update:
         item = ctx.course.item(handle["item_id"])
         instance = instantiate(item, int(handle["seed"]))
         kept: list[PassageLike] = []
+        def shown(p: PassageLike) -> str:  # what a quote of it shows: its headings and its text
+            return "\n".join([*p.heading_path, p.text])
+
         for passage in passages:
-            if not telling.gives_away("\n".join([*(k.text for k in kept), passage.text]), item, instance):
+            if not telling.gives_away("\n".join([*(shown(k) for k in kept), shown(passage)]), item, instance):
                 kept.append(passage)
         passages = kept
         skill = _without_answer(skill, item, instance)
