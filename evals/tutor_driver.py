@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from evals.learner_sim import SimLearner, answer_keys, compose_answer, pick_question
@@ -27,6 +29,12 @@ from tutor.session import Tutor
 
 class _Stopped(Exception):
     """The tutor raised on a learner message: this learner's run ends there."""
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost frames of the traceback inside the tutor package: where a tutor error was raised."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/tutor/" in f.filename.replace("\\", "/")]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-3:])) or "?"
 
 
 class TutorDriver:
@@ -259,7 +267,8 @@ def run_learner(
         try:
             events = driver.send(learner_id, text, answer=answer)
         except Exception as exc:  # noqa: BLE001 - a tutor failure is a finding: recorded, this learner stops
-            trace.errors.append(f"turn {trace.turns + 1}: {type(exc).__name__}: {str(exc)[:300]}")
+            trace.errors.append(f"turn {trace.turns + 1}: {type(exc).__name__}: {str(exc)[:300]} "
+                                f"(at {_where(exc)})")
             raise _Stopped from exc
         trace.latencies_ms.append((time.perf_counter() - began) * 1000)
         trace.turns += 1

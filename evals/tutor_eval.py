@@ -77,7 +77,18 @@ class EvalConfig(BaseModel):
     provider: Literal["offline", "anthropic"] = "offline"
     mastery: MasteryConfig | None = Field(None, description="gate override, applied over every skill's own")
     bkt: BKTConfig | None = Field(None, description="knowledge-tracing override for every skill")
+    prompts: str | None = Field(None, description="a prompt set: a folder of templates Claude uses instead of "
+                                "prompts/ (relative to the configuration file); no effect offline")
     file: str | None = None
+
+    def settings(self, data_dir: Path) -> Any:
+        """The tutor's settings under this configuration, with `data_dir` for its records and checkpoints."""
+        from tutor.settings import Settings
+
+        prompt_set = Path(self.prompts) if self.prompts else None
+        if self.provider == "offline":
+            return Settings(data_dir=data_dir, anthropic_api_key=None, prompt_set=prompt_set)
+        return Settings(data_dir=data_dir, prompt_set=prompt_set)
 
 
 DEFAULT_CONFIG = EvalConfig(name="default")
@@ -93,11 +104,21 @@ def load_config(path: Path) -> EvalConfig:
     if not isinstance(raw, dict):
         raise EvalInputError(f"{path}: a configuration is a mapping with at least `name:` (see {CONFIGS_DIR})")
     try:
-        return EvalConfig.model_validate({**raw, "file": str(path)})
+        config = EvalConfig.model_validate({**raw, "file": str(path)})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise EvalInputError(f"{path}: [{where}] {first['msg']} (fix: see {CONFIGS_DIR}/lax-gate.yaml)") from exc
+    if config.prompts is None:
+        return config
+    from tutor.llm.prompts import PromptError, check_prompt_set
+
+    folder = (path.parent / config.prompts).resolve()
+    try:
+        check_prompt_set(folder)
+    except PromptError as exc:
+        raise EvalInputError(f"{path}: [prompts] {exc}") from exc
+    return config.model_copy(update={"prompts": str(folder)})
 
 
 def configured_course(course: Any, config: EvalConfig) -> Any:
@@ -174,11 +195,7 @@ def _worker_init(job: Job) -> None:
     course = load_course(Path(job.course_dir))
     drivers: dict[str, TutorDriver] = {}
     for config in job.configs:
-        data = own / config.name
-        if config.provider == "offline":
-            settings = Settings(data_dir=data, anthropic_api_key=None)
-        else:
-            settings = Settings(data_dir=data)
+        settings = config.settings(own / config.name)
         tutor = Tutor(settings, store=store, courses=[configured_course(course, config)], clock=_Clock())
         drivers[config.name] = TutorDriver(tutor, course.id)
     _WORKER.update(job=job, drivers=drivers, course=course, questions=learner_questions(course.id))
@@ -331,6 +348,9 @@ def run(
             for other in names[1:]
         ],
     }
+    report["notes"] = [f"configuration {c.name}: its prompt set ({c.prompts}) has no effect offline (the offline "
+                       "provider writes from its own templates, not the prompt set's)"
+                       for c in configs if c.prompts and c.provider == "offline"]
     report["judge"] = {name: judge_report(traces[name], enabled=judge, samples=judge_samples, seed=seed,
                                           settings=settings_env) for name in names}
     report["targets"] = targets(report)
@@ -438,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
         value = row["value"]
         shown = "-" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
         print(f"{row['target']}: {shown} {'yes' if row['met'] else 'NO'}")
+    for note in report["notes"]:
+        print(f"note: {note}")
     for name, fig in report["configs"].items():
         errors = fig["tutor_errors"]
         if errors["count"]:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     anthropic_model: str = Field("claude-sonnet-5-5", description="model for explanations and answers")
     anthropic_fast_model: str = Field("claude-haiku-5-5", description="model for grading and hints")
+    prompt_set: Path | None = Field(
+        None, description="a folder of prompt templates Claude uses instead of prompts/ (the ones it lacks come from "
+        "prompts/); no effect offline")
     anthropic_timeout: float = Field(30.0, gt=0, description="seconds per request")
     anthropic_max_retries: int = Field(2, ge=0, description="retries of a failed request, within the turn's time")
     llm_turn_seconds: float = Field(

@@ -21,8 +21,8 @@ from evals.learner_sim import (
 )
 from evals.pedagogy_judge import DIMENSIONS, judge_report
 from evals.tutor_driver import Sample, Trace, reveals
-from evals.tutor_eval import EvalConfig, load_config, run
-from tests.fakes.anthropic_server import Reply
+from evals.tutor_eval import EvalConfig, EvalInputError, load_config, run
+from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
 from tutor.course.loader import load_course
 from tutor.course.models import FreeResponseItem
 from tutor.course.templates import instantiate
@@ -170,3 +170,51 @@ def test_the_judge_scores_turns_through_a_forced_tool_call(fake_anthropic) -> No
     offline = judge_report([trace], enabled=True, samples=2, seed=1, settings=OFFLINE)
     assert offline["dimensions"]["mistake_location"] == {"status": "not run"}
     assert offline["dimensions"]["revealing_the_answer"]["desirable_share"] == 1.0
+
+
+def _hint_request(config: EvalConfig, data: Path, server: FakeAnthropicServer) -> str:
+    """The text Claude receives for a hint under `config` (built as the eval's workers build the tutor)."""
+    from tutor.llm import build_provider
+
+    skill = load_course(ROOT / "content" / "fractions").skill("simplifying")
+    provider = build_provider(config.settings(data))
+    server.queue(Reply.text_reply("What number divides both 6 and 8?"))
+    provider.hint(skill=skill, item_prompt="Simplify 6/8.", authored_hints=[], level=1)
+    return server.requests[-1].all_text
+
+
+def test_a_prompt_set_reaches_claude_and_is_checked(tmp_path: Path, fake_anthropic: FakeAnthropicServer,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_anthropic.url)
+    marked = tmp_path / "sets" / "marked"
+    marked.mkdir(parents=True)
+    (marked / "hint.md").write_text((ROOT / "prompts" / "hint.md").read_text(encoding="utf-8").replace(
+        "Write one hint", "PROMPT-SET-MARKER: write one hint"), encoding="utf-8")
+    (tmp_path / "configs").mkdir()
+    path = tmp_path / "configs" / "marked.yaml"
+    path.write_text("name: marked\nprovider: anthropic\nprompts: ../sets/marked\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.prompts == str(marked.resolve())
+    with_set = _hint_request(config, tmp_path / "a", fake_anthropic)
+    without = _hint_request(load_config(CONFIGS / "claude.yaml"), tmp_path / "b", fake_anthropic)
+    assert "PROMPT-SET-MARKER: write one hint" in with_set and "Simplify 6/8." in with_set
+    assert "PROMPT-SET-MARKER" not in without and "Write one hint" in without
+    # a set with a template prompts/ lacks, or other placeholders, is refused in one line naming the file
+    (marked / "hint.md").write_text("Hint {level} for {question}", encoding="utf-8")
+    with pytest.raises(EvalInputError, match=r"hint\.md: placeholders .* differ"):
+        load_config(path)
+    (marked / "hint.md").unlink()
+    (marked / "socratic.md").write_text("Ask a question.", encoding="utf-8")
+    with pytest.raises(EvalInputError, match=r"no template 'socratic'"):
+        load_config(path)
+
+
+def test_a_prompt_set_has_no_effect_offline_and_the_report_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "offline-set.yaml"
+    path.write_text(f"name: offline-set\nprompts: {ROOT / 'evals' / 'prompt_sets' / 'socratic'}\n", encoding="utf-8")
+    report = run("mini-course", 2, seed=3, configs=[load_config(CONFIGS / "default.yaml"), load_config(path)],
+                 workers=1, content_dir=ROOT / "tests" / "fixtures", settings_env=OFFLINE)
+    assert len(report["notes"]) == 1 and "no effect offline" in report["notes"][0]
+    default, with_set = report["configs"]["default"], report["configs"]["offline-set"]
+    assert default["items_to_mastery_values"] == with_set["items_to_mastery_values"]

@@ -34,3 +34,14 @@ def test_a_model_answer_counts_by_its_words() -> None:
     instance = instantiate(item, 1)
     assert gives_away(f"A good answer would be: {item.reference}", item, instance)
     assert not gives_away("Think about who you would tell first.", item, instance)
+
+
+def test_no_authored_hint_in_the_sample_courses_gives_its_answer_away() -> None:
+    telling = []
+    for course_id in ("fractions", "data-privacy"):
+        course = load_course(CONTENT / course_id)
+        for item in (i for group in course.items.values() for i in group):
+            for seed in range(3):
+                instance = instantiate(item, seed)
+                telling += [(item.id, hint) for hint in item.hints if gives_away(hint, item, instance)]
+    assert telling == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -10,6 +12,30 @@ from langgraph.graph.state import CompiledStateGraph
 
 from tutor.graph import nodes, routing
 from tutor.graph.state import Context, TutorState
+
+Node = Callable[..., dict[str, Any]]
+
+
+class UndeclaredStateKey(RuntimeError):
+    """A node returned a key TutorState does not declare (LangGraph would drop it without a word)."""
+
+
+def declared_only(node: Node) -> Node:
+    """`node`, refusing an update with a key TutorState does not declare. LangGraph silently drops such keys, so a
+    flag set by one branch's node and missing from the state (as `awaiting_review` once was) changes routing
+    quietly: that sent unsure free-text answers to the gate, which then wrote decisions on other questions."""
+    declared = frozenset(TutorState.__annotations__)
+
+    @functools.wraps(node)
+    def checked(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        update = node(*args, **kwargs)
+        unknown = sorted(set(update or {}) - declared)
+        if unknown:
+            raise UndeclaredStateKey(f"node {node.__name__} returned {unknown}, which TutorState does not declare; "
+                                     "declare them in tutor/graph/state.py")
+        return update
+
+    return checked
 
 
 def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
@@ -20,18 +46,18 @@ def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     wait also routes to hint, skip, status and answer_question, which come back to wait (or ask, for skip).
     """
     graph = StateGraph(TutorState, context_schema=Context)
-    graph.add_node("pick_skill", nodes.pick_skill)
-    graph.add_node("explain", nodes.explain)
-    graph.add_node("remediate", nodes.remediate)
-    graph.add_node("ask", nodes.ask)
-    graph.add_node("wait", nodes.wait)
-    graph.add_node("hint", nodes.hint)
-    graph.add_node("skip", nodes.skip)
-    graph.add_node("status", nodes.status)
-    graph.add_node("answer_question", nodes.answer_question)
-    graph.add_node("grade", nodes.grade)
-    graph.add_node("gate", nodes.decide)
-    graph.add_node("review", nodes.review)
+    graph.add_node("pick_skill", declared_only(nodes.pick_skill))
+    graph.add_node("explain", declared_only(nodes.explain))
+    graph.add_node("remediate", declared_only(nodes.remediate))
+    graph.add_node("ask", declared_only(nodes.ask))
+    graph.add_node("wait", declared_only(nodes.wait))
+    graph.add_node("hint", declared_only(nodes.hint))
+    graph.add_node("skip", declared_only(nodes.skip))
+    graph.add_node("status", declared_only(nodes.status))
+    graph.add_node("answer_question", declared_only(nodes.answer_question))
+    graph.add_node("grade", declared_only(nodes.grade))
+    graph.add_node("gate", declared_only(nodes.decide))
+    graph.add_node("review", declared_only(nodes.review))
 
     graph.add_edge(START, "pick_skill")
     graph.add_conditional_edges(

@@ -345,7 +345,9 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
     ctx = runtime.context
     item = ctx.course.item(state["instance"]["item_id"])  # type: ignore[index]
     instance = instantiate(item, int(state["instance"]["seed"]))  # type: ignore[index]
-    total = len(item.hints) or GENERATED_HINTS
+    # an authored hint that states the answer is content to fix; until then it is not shown
+    authored = tuple(h for h in item.hints if not telling.gives_away(h, item, instance))
+    total = len(authored) or GENERATED_HINTS
     level = state.get("hint_level", 0) + 1
     skill_id = state.get("skill_id") or ""
     if level > total:
@@ -356,7 +358,7 @@ def hint(state: TutorState, runtime: Runtime[Context]) -> Update:
     text, usage = ctx.provider.hint(
         skill=_without_answer(ctx.course.skill(state["skill_id"]), item, instance),  # type: ignore[arg-type]
         item_prompt=(state.get("pending") or {}).get("prompt", item.prompt),
-        authored_hints=item.hints,
+        authored_hints=authored,
         level=level,
         on_text=lambda chunk: _say(runtime, chunk),
     )
@@ -528,15 +530,31 @@ def _send_to_review(state: TutorState, runtime: Runtime[Context], *, answer: str
             "awaiting_review": True, "objective_first": True}
 
 
+class GateWithoutEvidence(RuntimeError):
+    """The gate was reached for an answer that is not evidence in the ledger (a routing bug, never a learner's)."""
+
+
+def _graded_attempt(state: TutorState, ledger: list[RecordedAttempt]) -> RecordedAttempt:
+    """The attempt the gate decides after: the answer to the question just graded, which the decision is keyed
+    on. Not the ledger's last attempt in general: if the just-graded answer is not evidence (an unsure free-text
+    grade waiting for a person), that is another question's attempt, which already has its own decision."""
+    question_id = (state.get("instance") or {}).get("question_id")
+    for attempt in reversed(ledger):
+        if attempt.question_id == question_id:
+            return attempt
+    raise GateWithoutEvidence(f"the gate was reached for question {question_id!r}, which has no graded answer in "
+                              "the ledger (an answer waiting for review goes to another question, not to the gate)")
+
+
 def decide(state: TutorState, runtime: Runtime[Context]) -> Update:
     """The gate: a deterministic decision over the ledger's graded attempts (never the LLM's opinion)."""
     ctx = runtime.context
     skill_id = state["skill_id"]
     assert skill_id is not None
     ledger = _history(runtime, state)
+    last = _graded_attempt(state, ledger)
     decision = gate.decide(prog.skill_history(ctx.course, ledger, skill_id), ctx.course.criterion(skill_id),
                            ctx.course.skill_bkt(skill_id))
-    last = ledger[-1]
     now = ctx.clock()
     ctx.records.add_decision(Decision(
         question_id=last.question_id,

@@ -55,7 +55,7 @@ from tutor.llm.base import (
     required_points,
 )
 from tutor.llm.limits import KeyRejectedError, TurnDeadline, retry_delay
-from tutor.llm.prompts import render
+from tutor.llm.prompts import PromptSet
 from tutor.settings import Settings
 
 GRADE_TOOL = "record_grade"
@@ -127,8 +127,10 @@ class AnthropicProvider:
         base_url: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 2,
+        prompts: PromptSet | None = None,
     ) -> None:
         self.model = model
+        self._prompts = prompts or PromptSet()
         self.fast_model = fast_model
         self.name = f"anthropic:{model}"
         self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
@@ -156,26 +158,26 @@ class AnthropicProvider:
             base_url=settings.anthropic_base_url,
             timeout=settings.anthropic_timeout,
             max_retries=settings.anthropic_max_retries,
+            prompts=PromptSet(settings.prompt_set),
         )
 
     # ------------------------------------------------------------ prompt pieces
 
     def _system(self, skill: Skill) -> list[TextBlockParam]:
-        context = render(
+        context = self._prompts.render(
             "skill_context",
             skill_id=skill.id,
             skill_title=skill.title,
             objectives="\n".join(f"- {o}" for o in skill.objectives),
         )
         return [
-            {"type": "text", "text": render("system")},
+            {"type": "text", "text": self._prompts.render("system")},
             {"type": "text", "text": context, "cache_control": _CACHE},
         ]
 
-    @staticmethod
-    def _passages(passages: Sequence[PassageLike]) -> TextBlockParam:
+    def _passages(self, passages: Sequence[PassageLike]) -> TextBlockParam:
         rendered = "\n".join(
-            render(
+            self._prompts.render(
                 "passage",
                 number=number,
                 style=passage.style or "",
@@ -185,7 +187,7 @@ class AnthropicProvider:
             )
             for number, passage in enumerate(passages, start=1)
         )
-        return {"type": "text", "text": render("passages", passages=rendered), "cache_control": _CACHE}
+        return {"type": "text", "text": self._prompts.render("passages", passages=rendered), "cache_control": _CACHE}
 
     @staticmethod
     def _cited(text: str, passages: Sequence[PassageLike]) -> tuple[str, ...]:
@@ -289,18 +291,18 @@ class AnthropicProvider:
     ) -> Explanation:
         style = str(style)
         request = [
-            render(
+            self._prompts.render(
                 "explain",
                 course_title=course_title,
                 style=style.replace("_", " "),
-                style_guide=render(f"styles/{style}" if style in _STYLES else "styles/general"),
+                style_guide=self._prompts.render(f"styles/{style}" if style in _STYLES else "styles/general"),
             )
         ]
         avoid = [str(s).replace("_", " ") for s in avoid_styles if str(s) != style]
         if avoid:
-            request.append(render("explain_avoid", avoid_styles=", ".join(avoid)))
+            request.append(self._prompts.render("explain_avoid", avoid_styles=", ".join(avoid)))
         if misconceptions:
-            request.append(render("explain_misconceptions", misconceptions=", ".join(misconceptions)))
+            request.append(self._prompts.render("explain_misconceptions", misconceptions=", ".join(misconceptions)))
         text, usage = self._stream(
             model=self.model,
             system=self._system(skill),
@@ -323,7 +325,7 @@ class AnthropicProvider:
             system=self._system(skill),
             content=[
                 self._passages(passages),
-                {"type": "text", "text": render("answer_question", question=as_data(question))},
+                {"type": "text", "text": self._prompts.render("answer_question", question=as_data(question))},
             ],
             max_tokens=MAX_TOKENS_ANSWER,
             on_text=on_text,
@@ -340,10 +342,10 @@ class AnthropicProvider:
         on_text: TextCallback | None = None,
     ) -> tuple[str, Usage]:
         level = max(level, 1)
-        request = [render("hint", level=level, item_prompt=item_prompt)]
+        request = [self._prompts.render("hint", level=level, item_prompt=item_prompt)]
         if authored_hints:
             numbered = "\n".join(f"{n}. {h}" for n, h in enumerate(authored_hints, start=1))
-            request.append(render("hint_authored", level=level, authored_hints=numbered))
+            request.append(self._prompts.render("hint_authored", level=level, authored_hints=numbered))
         return self._stream(
             model=self.fast_model,
             system=self._system(skill),
@@ -365,10 +367,10 @@ class AnthropicProvider:
         )
         tool: ToolParam = {
             "name": GRADE_TOOL,
-            "description": render("grade_tool"),
+            "description": self._prompts.render("grade_tool"),
             "input_schema": FreeResponseGrade.model_json_schema(),
         }
-        request = render(
+        request = self._prompts.render(
             "grade_free_response",
             prompt=item.prompt,
             reference=item.reference,
@@ -380,7 +382,7 @@ class AnthropicProvider:
         message: Message = self._attempts(self.fast_model, lambda timeout: self._client.messages.create(
             model=self.fast_model,
             max_tokens=MAX_TOKENS_GRADE,
-            system=[{"type": "text", "text": render("grader"), "cache_control": _CACHE}],
+            system=[{"type": "text", "text": self._prompts.render("grader"), "cache_control": _CACHE}],
             tools=[tool],
             tool_choice={"type": "tool", "name": GRADE_TOOL},
             messages=[{"role": "user", "content": [{"type": "text", "text": request}]}],
