@@ -130,6 +130,7 @@ class Trace:
     questions_asked: int = 0
     hints: int = 0
     learner_questions: int = 0
+    questions_graded: int = 0  # learner questions the tutor graded as answers to the open question
     samples: list[Sample] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # the tutor raised on a learner message (a finding)
@@ -209,6 +210,7 @@ def run_learner(
     started: dict[str, int] = {}
     mode = "learn"
     last_text = ""
+    last_as_answer = False
 
     def on_events(events: list[dict[str, Any]]) -> None:
         nonlocal current
@@ -246,6 +248,13 @@ def run_learner(
                 learner.read_hint(skill)
             elif kind == "feedback":
                 learner.read_feedback(skill)
+                if not last_as_answer and current is not None and not current.attempted:
+                    # the tutor graded a learner question as the answer: an attempt all the same (the ledger has
+                    # it, the gate counts it, and what is shown after it is no longer "before the first attempt")
+                    trace.questions_graded += 1
+                    current.attempted = True
+                    trace.attempts.append(Attempt(current.skill, current.item.id,
+                                                  learner.known.get(current.skill, False), False, None, trace.turns))
                 if trace.attempts:
                     trace.attempts[-1].correct = bool(message.get("correct"))
                 if current is not None and len(trace.samples) < samples and not message.get("correct"):
@@ -261,8 +270,8 @@ def run_learner(
                 trace.complete = True
 
     def send(text: str, *, answer: bool = False) -> None:
-        nonlocal last_text, mode
-        last_text = text
+        nonlocal last_text, last_as_answer, mode
+        last_text, last_as_answer = text, answer
         began = time.perf_counter()
         try:
             events = driver.send(learner_id, text, answer=answer)

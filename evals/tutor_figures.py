@@ -130,7 +130,8 @@ def config_figures(traces: Sequence[Trace], skills: Sequence[str], budget: int) 
         "answers": {"graded": len(graded),
                     "unread": sum(1 for t in traces for a in t.attempts if a.correct is None),
                     "graded_against_intent": sum(a.correct != a.intended for a in graded),
-                    "hints": sum(t.hints for t in traces), "questions": sum(t.learner_questions for t in traces)},
+                    "hints": sum(t.hints for t in traces), "questions": sum(t.learner_questions for t in traces),
+                    "questions_graded_as_answers": sum(t.questions_graded for t in traces)},
         "profiles": {
             p: {
                 "learners": sum(t.profile == p for t in traces),

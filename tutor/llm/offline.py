@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from tutor.course.models import Example, FreeResponseItem, RubricPoint, Skill, Style
@@ -265,6 +266,17 @@ class _Scored:
 # ---------------------------------------------------------------- the provider
 
 
+@cache
+def shared_free_text_grader() -> FreeTextGrader:
+    """The process's one default free-text grader. A provider is built per learner turn, so a grader per provider
+    loaded the embedding model (and checked its digest) and embedded the rubric again at every free-text answer;
+    this one loads it once and keeps the vectors of rubric points, model answers and examples."""
+    from tutor.freetext import FreeTextGrader  # it uses this module's keyword matching
+    from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
+
+    return FreeTextGrader(MiniLMEmbeddingFunction().embed)
+
+
 class OfflineProvider:
     """Extractive, rule-based provider; fully deterministic."""
 
@@ -410,10 +422,7 @@ class OfflineProvider:
 
     def _free_text(self) -> FreeTextGrader:
         if self._grader is None:
-            from tutor.freetext import FreeTextGrader  # it uses this module's keyword matching
-            from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
-
-            self._grader = FreeTextGrader(MiniLMEmbeddingFunction().embed)
+            self._grader = shared_free_text_grader()
         return self._grader
 
     def hint(

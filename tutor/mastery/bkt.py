@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -75,6 +76,7 @@ def trace(answers: Sequence[bool], params: BKTParams) -> list[float]:
     return values
 
 
+@lru_cache(maxsize=4096)  # pure, on frozen parameters; the gate replays it for every attempt in a learner's ledger
 def params_for_kind(skill_params: BKTParams, kind: str | None, chance: float | None = None) -> BKTParams:
     """The skill's parameters with the guess rate adjusted to the kind of question.
 
