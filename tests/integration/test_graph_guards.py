@@ -1,4 +1,5 @@
-"""The gate's decision is keyed on the answer it just graded, and a node cannot set state the graph drops.
+"""Guards in the graph: the gate's decision is keyed on the answer it just graded, a node cannot set state the
+graph drops, and an authored hint that states the answer is not shown.
 
 Once, after a merge, `awaiting_review` was missing from TutorState: LangGraph dropped it without a word, unsure
 free-text answers went to the gate, and the gate keyed its decision on the ledger's last graded attempt, another
@@ -7,6 +8,7 @@ with no graded attempt yet)."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -71,3 +73,26 @@ def test_a_node_update_the_state_does_not_declare_is_refused() -> None:
     assert declared_only(lambda state: {"hint_level": 1})({}) == {"hint_level": 1}
     wrapped = {name: getattr(spec.runnable, "func", None) for name, spec in build_graph().nodes.items()}
     assert len(wrapped) == 12 and all(hasattr(func, "__wrapped__") for func in wrapped.values())
+
+
+def test_an_authored_hint_that_states_the_answer_is_not_shown(tmp_path: Path) -> None:
+    course_dir = tmp_path / "mini-course"
+    shutil.copytree(MINI, course_dir)
+    words = course_dir / "items" / "words.yaml"
+    words.write_text(words.read_text(encoding="utf-8").replace(
+        '    accepted: ["numerator"]\n',
+        '    accepted: ["numerator"]\n    hints: ["It is called the numerator.", "Think of what it counts."]\n'),
+        encoding="utf-8")
+    course = load_course(course_dir)
+    shown: list[Any] = []
+    context = Context(course=course, provider=OfflineProvider(), store=None,  # type: ignore[arg-type]
+                      records=Records(f"sqlite:///{tmp_path / 'records.db'}"), clock=lambda: WHEN,
+                      max_remediations=2)
+    runtime: Runtime[Context] = Runtime(context=context, stream_writer=shown.append)
+    state: TutorState = {"learner_id": "ana", "course_id": "mini", "skill_id": "words", "hint_level": 0,
+                         "instance": {"question_id": "q", "item_id": "words-a2", "seed": 0},
+                         "pending": {"prompt": "What is the top number of a fraction called?"}}
+    first = nodes.hint(state, runtime)
+    text = first["messages"][0]["text"]
+    assert "Think of what it counts." in text and "numerator" not in text
+    assert "last hint" in text  # one hint is left to give, so the first is the last
