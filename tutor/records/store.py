@@ -414,7 +414,11 @@ def _recorded(attempt: AttemptRow, question: QuestionRow) -> RecordedAttempt:
 
 def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("postgresql"):
-        return {"pool_size": 10, "max_overflow": 40, "pool_pre_ping": True}
+        # No ping before each use (it was a third of a turn's round trips): a connection the server dropped
+        # fails its statement, which is surfaced (that turn's transaction is not committed) and makes the pool
+        # discard every connection made before, so the next turn reconnects. Connections are renewed after 30
+        # minutes, before idle timeouts between here and the server can drop them.
+        return {"pool_size": 10, "max_overflow": 40, "pool_pre_ping": False, "pool_recycle": 1800}
     return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
 
 
