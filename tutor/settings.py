@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tutor.mastery.select import STEP_BACK_AFTER
@@ -77,6 +77,17 @@ class Settings(BaseSettings):
                                 "and activities in statements")
     xapi_interval: float = Field(5.0, gt=0, description="seconds between the sender's passes over the outbox")
     stuck_idle_days: int = Field(7, ge=1, description="days without activity after which a learner is listed stuck")
+
+    @field_validator("prompt_set")
+    @classmethod
+    def _a_usable_prompt_set(cls, folder: Path | None) -> Path | None:
+        """A prompt set is checked when the settings are read, not at the first call to Claude (a missing or
+        mistyped folder would otherwise fall back to prompts/ without a word)."""
+        if folder is not None:
+            from tutor.llm.prompts import check_prompt_set  # tutor.llm imports this module
+
+            check_prompt_set(folder)
+        return folder
 
     @property
     def resolved_database_url(self) -> str:

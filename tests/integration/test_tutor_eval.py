@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from evals.learner_sim import (
     DEFAULT_POPULATION,
@@ -208,6 +209,8 @@ def test_a_prompt_set_reaches_claude_and_is_checked(tmp_path: Path, fake_anthrop
     (marked / "socratic.md").write_text("Ask a question.", encoding="utf-8")
     with pytest.raises(EvalInputError, match=r"no template 'socratic'"):
         load_config(path)
+    with pytest.raises(ValidationError, match="not a folder"):  # the tutor's own setting is checked too
+        Settings(prompt_set=tmp_path / "no-such-set")
 
 
 def test_a_prompt_set_has_no_effect_offline_and_the_report_says_so(tmp_path: Path) -> None:
