@@ -410,6 +410,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax.set_title("turn latency (ms)")
     ax = axes[1][1]
     ax.bar(names, [f["usage"]["cost_per_learner_usd"] or 0.0 for f in figs], color="tab:green")
+    ax.set_ylim(bottom=0)  # offline runs cost nothing: no axis below zero
     ax.set_title("cost per learner (USD)")
     meta = report["meta"]
     fig.suptitle(f"Tutor eval: {meta['course']}, {meta['learners']} learners, seed {meta['seed']}")
