@@ -26,7 +26,7 @@ from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
 from tutor.retrieval.chunking import chunk_sections, make_chunk, split_text
 from tutor.retrieval.limits import IngestLimits, is_prose
-from tutor.retrieval.store import PassageStore
+from tutor.retrieval.store import Chunk, PassageStore
 
 MARKDOWN = (".md", ".markdown", ".txt")
 HTML = (".html", ".htm")
@@ -34,8 +34,8 @@ PDF = (".pdf",)
 SUPPORTED = MARKDOWN + HTML + PDF
 DEFAULT_MAX_BYTES = IngestLimits.max_bytes
 
-__all__ = ["IngestLimits", "IngestReport", "SourceFileError", "chunk_sections", "extract_sections", "ingest_course",
-           "ingest_paths", "make_chunk", "split_text"]
+__all__ = ["FilePreview", "IngestLimits", "IngestReport", "SourceFileError", "chunk_sections", "extract_sections",
+           "ingest_course", "ingest_paths", "make_chunk", "preview_paths", "split_text"]
 
 Status = Literal["added", "updated", "unchanged", "removed", "skipped"]
 
@@ -122,8 +122,58 @@ def ingest_paths(
     `content add notes/` and `content add notes/a.md` name `a.md` the same. `skills` apply to sections whose file
     does not name any.
     """
-    files: list[tuple[Path, str]] = []
     report = IngestReport(course)
+    files = _collect(paths, report)
+    bounds = limits or IngestLimits(max_bytes=max_bytes)
+    return _ingest(store, files, course, tuple(skills or ()), "added", progress, bounds, report)
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """What `ingest_paths` would store for one file, worked out without storing anything: its chunks (the passages
+    as stored), or why the file would be skipped."""
+
+    path: str
+    source: str
+    chunks: tuple[Chunk, ...] = ()
+    message: str = ""  # why the file would be skipped; empty when it would be stored
+    junk_pages: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.message)
+
+
+def preview_paths(
+    store: PassageStore | None,
+    paths: Iterable[Path],
+    *,
+    course: str,
+    skills: Sequence[str] | None = None,
+    limits: IngestLimits | None = None,
+) -> list[FilePreview]:
+    """The passages `ingest_paths(store, paths, course=..., skills=..., limits=...)` would store, file by file,
+    read and chunked the same way but not embedded or stored (the upload preview). `store` is only read, to
+    report a clash with a course-folder source of the same name."""
+    report = IngestReport(course)
+    files = _collect(paths, report)
+    previews = [FilePreview(f.path, f.source, message=f.message) for f in report.files]
+    for path, source in files:
+        try:
+            if store is not None and store.source_origin(course, source) == "course":
+                raise SourceFileError(_CLASH["added"].format(source=source, course=course))
+            chunks, junk = _file_chunks(path, source, course, tuple(skills or ()), "added", limits or IngestLimits())
+        except SourceFileError as exc:
+            previews.append(FilePreview(str(path), source, message=str(exc)))
+            continue
+        previews.append(FilePreview(str(path), source, tuple(chunks), junk_pages=junk))
+    return previews
+
+
+def _collect(paths: Iterable[Path], report: IngestReport) -> list[tuple[Path, str]]:
+    """(file, source name) for files and folders (searched recursively); missing paths and links leading out are
+    reported as skipped."""
+    files: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
             files.extend((f, f.relative_to(path).as_posix()) for f in _confined(_walk(path), path, report))
@@ -131,8 +181,7 @@ def ingest_paths(
             files.extend((f, f.name) for f in _confined([path], path.parent, report))
         else:
             report.files.append(FileResult(str(path), path.name, "skipped", message="no such file or folder"))
-    bounds = limits or IngestLimits(max_bytes=max_bytes)
-    return _ingest(store, files, course, tuple(skills or ()), "added", progress, bounds, report)
+    return files
 
 
 def ingest_course(
@@ -194,12 +243,7 @@ def _ingest(
         try:
             if had is not None and had != origin:
                 raise SourceFileError(_CLASH[origin].format(source=source, course=course))
-            sections, junk = extract_sections(path, source, limits)
-            chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin,
-                                    max_words=limits.chunk_words)
-            if not chunks:
-                raise SourceFileError("no text to index (only headings?); add body text under the headings")
-            _within(limits.chunks_problem(len(chunks)))
+            chunks, junk = _file_chunks(path, source, course, skills, origin, limits)
         except SourceFileError as exc:
             report.files.append(FileResult(str(path), source, "skipped", message=str(exc)))
             continue
@@ -208,6 +252,18 @@ def _ingest(
         report.files.append(FileResult(str(path), source, status, added, removed, len(chunks), junk_pages=junk))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _file_chunks(path: Path, source: str, course: str, skills: tuple[str, ...], origin: Literal["course", "added"],
+                 limits: IngestLimits) -> tuple[list[Chunk], int]:
+    """The chunks of one file and its PDF pages left out, or SourceFileError saying why it cannot be used."""
+    sections, junk = extract_sections(path, source, limits)
+    chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin,
+                            max_words=limits.chunk_words)
+    if not chunks:
+        raise SourceFileError("no text to index (only headings?); add body text under the headings")
+    _within(limits.chunks_problem(len(chunks)))
+    return chunks, junk
 
 
 _CLASH = {
