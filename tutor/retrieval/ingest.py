@@ -1,7 +1,8 @@
 """Ingestion: read source files, split them into heading-aware chunks, and write them to the passage store.
 
 Markdown and plain text go through the course format's parser (front matter, section directives); HTML is split
-at its h1-h6 headings (stdlib html.parser); PDF text comes from pypdf, split by outline entries or pages.
+at its h1-h6 headings with navigation, footers and cookie banners left out (lxml, html_text.py); PDF text comes
+from pypdf, split by outline entries or pages.
 A file that cannot be used (empty, binary, not UTF-8, unreadable, too large, a PDF without a text layer, bad
 front matter) is reported and skipped; its previous chunks stay as they were.
 """
@@ -13,7 +14,6 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,7 @@ from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
 from tutor.retrieval.chunking import chunk_sections, make_chunk, split_text
+from tutor.retrieval.html_text import page_blocks
 from tutor.retrieval.limits import IngestLimits, is_prose
 from tutor.retrieval.store import Chunk, PassageStore
 
@@ -364,71 +365,15 @@ def _section(source: str, heading_path: Sequence[str], text: str, line: int) -> 
     return SourceSection(file=source, heading_path=tuple(heading_path), text=text, skills=(), style=None, line=line)
 
 
-class _HTMLText(HTMLParser):
-    """Collects (heading path, text, line) blocks from HTML: headings open sections, scripts/styles/nav are dropped."""
-
-    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "head"})
-    BLOCK = frozenset(
-        {"p", "div", "li", "br", "tr", "td", "th", "section", "article", "pre", "blockquote", "dd", "dt", "ul", "ol",
-         "table", "main", "header", "footer", "figure", "figcaption", "hr"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[tuple[list[str], list[str], int]] = [([], [""], 1)]
-        self.path: list[tuple[int, str]] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-        self._heading: tuple[int, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self.SKIP:
-            self._skip += 1
-        elif re.fullmatch(r"h[1-6]", tag) and not self._skip:
-            self._heading = (int(tag[1]), [])
-        elif tag in self.BLOCK:
-            self.sections[-1][1].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self.SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
-            level, parts = self._heading
-            self._heading = None
-            while self.path and self.path[-1][0] >= level:
-                self.path.pop()
-            self.path.append((level, " ".join("".join(parts).split())))
-            self.sections.append(([h for _, h in self.path], [""], self.getpos()[0]))
-        elif tag in self.BLOCK:
-            self.sections[-1][1].append("")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif self._skip:
-            return
-        elif self._heading is not None:
-            self._heading[1].append(data)
-        else:
-            self.sections[-1][1][-1] += data
-
-
 def _html_sections(text: str, source: str) -> list[SourceSection]:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    title = " ".join(parser.title.split())
+    """The sections of an HTML page, its navigation, headers, footers, cookie banners and the like left out
+    (html_text.py); text before the first heading is filed under the page's title."""
+    title, blocks = page_blocks(text)
     out = []
-    for path, blocks, line in parser.sections:
-        paragraphs = [" ".join(b.split()) for b in blocks]
-        body = "\n\n".join(p for p in paragraphs if p)
+    for block in blocks:
+        body = block.text
         if body:
-            out.append(_section(source, path or ([title] if title else []), body, line))
+            out.append(_section(source, block.path or ([title] if title else []), body, block.line))
     return out
 
 
