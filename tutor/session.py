@@ -38,6 +38,7 @@ from tutor.graph import nodes
 from tutor.graph import progress as prog
 from tutor.graph.builder import compile_graph
 from tutor.graph.state import Context, Message, PassageSource, TutorState
+from tutor.graph.turn_ledger import TurnLedger
 from tutor.llm import build_provider, day_start, fallback_notice, spending_limited
 from tutor.llm.base import Provider
 from tutor.records import QuestionRow, Records, Usage
@@ -184,7 +185,7 @@ class Tutor:
             course=self.course(course_id),
             provider=provider,
             store=self.store,
-            records=self.records,
+            records=TurnLedger(self.records),
             clock=self.clock,
             max_remediations=self.settings.max_remediations,
             course_version=self.course_versions.get(course_id, ""),

@@ -231,3 +231,25 @@ def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_st
     log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
     assert len(records.attempts("c")) == 1
     records.close()
+
+
+def test_a_dropped_postgresql_connection_fails_one_call_loudly_and_the_next_reconnects(postgres_url: str) -> None:
+    """Connections are not pinged before use: when the server drops them (a restart, an idle timeout), the call
+    that meets a dead connection raises (never swallowed), and the pool renews its connections for the next."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    records = Records(postgres_url)
+    _issue(records, "q1")
+    assert records.open_question("ann", "c") is not None
+    killer = create_engine(postgres_url)
+    with killer.connect() as connection:  # what a server restart does to this process's pooled connections
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    killer.dispose()
+    with pytest.raises(DBAPIError) as failed:
+        records.open_question("ann", "c")
+    assert failed.value.connection_invalidated
+    question = records.open_question("ann", "c")
+    assert question is not None and question.question_id == "q1"
+    records.close()

@@ -72,6 +72,10 @@ class Records:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # reads on PostgreSQL run on autocommit connections: one round trip per query, no BEGIN/COMMIT
+        self._autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.engine.dialect.name == "postgresql" else self.engine)
+        self._readers = sessionmaker(self._autocommit, expire_on_commit=False)
         self._local_locks: dict[str, threading.Lock] = {}
         self._outbox: Outbox | None = None
         self._guard = threading.Lock()
@@ -101,7 +105,14 @@ class Records:
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session for reads only (nothing it adds is written)."""
+        with self._readers() as session:
             yield session
 
     # ------------------------------------------------------------------ writes
@@ -189,17 +200,17 @@ class Records:
     # ------------------------------------------------------------------ reads
 
     def question(self, question_id: str) -> QuestionRow | None:
-        with self._session() as session:
+        with self._reading() as session:
             return session.scalar(select(QuestionRow).where(QuestionRow.question_id == question_id))
 
     def attempt_for(self, question_id: str) -> AttemptRow | None:
-        with self._session() as session:
+        with self._reading() as session:
             return session.scalar(select(AttemptRow).where(AttemptRow.question_id == question_id))
 
     def _attempt_and_question(self, question_id: str) -> tuple[AttemptRow, QuestionRow] | None:
         query = (select(AttemptRow, QuestionRow).join(QuestionRow, QuestionRow.question_id == AttemptRow.question_id)
                  .where(AttemptRow.question_id == question_id))
-        with self._session() as session:
+        with self._reading() as session:
             found = session.execute(query).first()
             return None if found is None else (found[0], found[1])
 
@@ -220,7 +231,7 @@ class Records:
         query = select(AttemptRow).where(AttemptRow.review_status == "pending")
         if course_ids is not None:
             query = query.where(AttemptRow.course_id.in_(course_ids))
-        with self._session() as session:
+        with self._reading() as session:
             rows = list(session.scalars(query.order_by(AttemptRow.id)))
         return [PendingReview(question_id=r.question_id, learner_id=r.learner_id, course_id=r.course_id,
                               skill_id=r.skill_id, item_id=r.item_id, answer=r.answer, confidence=r.confidence,
@@ -241,7 +252,7 @@ class Records:
         """Reviewed answers whose result the learner has not been shown yet."""
         query = select(AttemptRow).where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id,
                                          AttemptRow.review_status == "reviewed", AttemptRow.review_seen.is_(False))
-        with self._session() as session:
+        with self._reading() as session:
             rows = list(session.scalars(query.order_by(AttemptRow.id)))
         return [ReviewedAnswer(r.question_id, r.skill_id, r.item_id, r.answer, r.correct) for r in rows]
 
@@ -254,7 +265,7 @@ class Records:
         """Answers to an item that people graded: labelled examples the free-text grader learns from."""
         query = select(AttemptRow).where(AttemptRow.course_id == course_id, AttemptRow.item_id == item_id,
                                          AttemptRow.review_status == "reviewed")
-        with self._session() as session:
+        with self._reading() as session:
             rows = list(session.scalars(query.order_by(AttemptRow.id)))
         return [ReviewedAnswer(r.question_id, r.skill_id, r.item_id, r.answer, r.correct) for r in rows]
 
@@ -263,22 +274,21 @@ class Records:
         query = select(AttemptRow.item_id).where(AttemptRow.course_id == course_id,
                                                  AttemptRow.learner_id == learner_id,
                                                  AttemptRow.review_status == "pending")
-        with self._session() as session:
+        with self._reading() as session:
             return set(session.scalars(query))
 
     def open_question(self, learner_id: str, course_id: str) -> QuestionRow | None:
         """The learner's latest issued question in the course, when it has no answer yet."""
-        with self._session() as session:
-            latest = session.scalar(
-                select(QuestionRow)
-                .where(QuestionRow.learner_id == learner_id, QuestionRow.course_id == course_id)
-                .order_by(QuestionRow.id.desc())
-                .limit(1)
-            )
-            if latest is None:
-                return None
-            answered = session.scalar(select(AttemptRow.id).where(AttemptRow.question_id == latest.question_id))
-            return None if answered is not None else latest
+        query = (
+            select(QuestionRow, AttemptRow.id)
+            .outerjoin(AttemptRow, AttemptRow.question_id == QuestionRow.question_id)
+            .where(QuestionRow.learner_id == learner_id, QuestionRow.course_id == course_id)
+            .order_by(QuestionRow.id.desc())
+            .limit(1)
+        )
+        with self._reading() as session:  # one query: the latest question and whether it has an answer
+            latest = session.execute(query).first()
+        return latest[0] if latest is not None and latest[1] is None else None
 
     def questions(self, course_id: str | None = None, learner_id: str | None = None) -> list[QuestionRow]:
         query = select(QuestionRow)
@@ -286,7 +296,7 @@ class Records:
             query = query.where(QuestionRow.course_id == course_id)
         if learner_id is not None:
             query = query.where(QuestionRow.learner_id == learner_id)
-        with self._session() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(QuestionRow.id)))
 
     def attempts(self, course_id: str | None, learner_id: str | None = None, *,
@@ -300,7 +310,7 @@ class Records:
             query = query.where(AttemptRow.course_id == course_id)
         if learner_id is not None:
             query = query.where(AttemptRow.learner_id == learner_id)
-        with self._session() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(AttemptRow.id)))
 
     def attempts_with_questions(self, course_id: str, learner_id: str) -> list[tuple[AttemptRow, QuestionRow]]:
@@ -312,7 +322,7 @@ class Records:
             .where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id, _graded())
             .order_by(AttemptRow.id)
         )
-        with self._session() as session:
+        with self._reading() as session:
             return [(a, q) for a, q in session.execute(query).all()]
 
     def explanations(self, course_id: str | None, learner_id: str | None = None) -> list[ExplanationRow]:
@@ -321,7 +331,7 @@ class Records:
             query = query.where(ExplanationRow.course_id == course_id)
         if learner_id is not None:
             query = query.where(ExplanationRow.learner_id == learner_id)
-        with self._session() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(ExplanationRow.id)))
 
     def decisions(self, course_id: str | None, learner_id: str | None = None) -> list[DecisionRow]:
@@ -330,14 +340,14 @@ class Records:
             query = query.where(DecisionRow.course_id == course_id)
         if learner_id is not None:
             query = query.where(DecisionRow.learner_id == learner_id)
-        with self._session() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(DecisionRow.id)))
 
     def usage(self, course_id: str | None = None) -> list[UsageRow]:
         query = select(UsageRow)
         if course_id is not None:
             query = query.where(UsageRow.course_id == course_id)
-        with self._session() as session:
+        with self._reading() as session:
             return list(session.scalars(query.order_by(UsageRow.id)))
 
     def tokens_spent(self, learner_id: str, since: datetime) -> int:
@@ -347,7 +357,7 @@ class Records:
         query = select(func.coalesce(func.sum(used), 0)).where(
             UsageRow.learner_id == learner_id, UsageRow.created_at >= since.astimezone(UTC).replace(tzinfo=None)
         )
-        with self._session() as session:
+        with self._reading() as session:
             return int(session.scalar(query) or 0)
 
     # ------------------------------------------------------------------ one turn at a time
@@ -361,15 +371,13 @@ class Records:
             local = self._local_locks.setdefault(key, threading.Lock())
         with local:
             if self.backend == "postgresql":
-                with self.engine.connect() as connection:
+                with self._autocommit.connect() as connection:
                     digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
                     connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": digest})
-                    connection.commit()
                     try:
                         yield
                     finally:
                         connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": digest})
-                        connection.commit()
                 return
             path = migrate.sqlite_path(self.engine)
             if path is None:
@@ -406,7 +414,11 @@ def _recorded(attempt: AttemptRow, question: QuestionRow) -> RecordedAttempt:
 
 def _engine_options(url: str) -> dict[str, object]:
     if url.startswith("postgresql"):
-        return {"pool_size": 10, "max_overflow": 40, "pool_pre_ping": True}
+        # No ping before each use (it was a third of a turn's round trips): a connection the server dropped
+        # fails its statement, which is surfaced (that turn's transaction is not committed) and makes the pool
+        # discard every connection made before, so the next turn reconnects. Connections are renewed after 30
+        # minutes, before idle timeouts between here and the server can drop them.
+        return {"pool_size": 10, "max_overflow": 40, "pool_pre_ping": False, "pool_recycle": 1800}
     return {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
 
 
