@@ -287,10 +287,10 @@ def preview_rows(previews: Iterable[Any], first_words: int = 12) -> list[dict[st
     for preview in previews:
         for chunk in preview.chunks:
             words = chunk.text.split()
-            rows.append({"File": preview.source, "Heading": " > ".join(chunk.heading_path),
+            rows.append({"Heading": " > ".join(chunk.heading_path), "Words": len(words),
                          "Skills": ", ".join(chunk.skills), "Style": chunk.style or "",
                          "Starts": " ".join(words[:first_words]) + (" …" if len(words) > first_words else ""),
-                         "Words": len(words)})
+                         "File": preview.source})
     return rows
 
 
