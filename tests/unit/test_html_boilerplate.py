@@ -3,10 +3,13 @@ cookie banner, pagination, hidden dialogs and scripts do not. The page is writte
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tutor.retrieval import preview_paths
 from tutor.retrieval.html_text import is_boilerplate, page_blocks, words_of
@@ -70,3 +73,23 @@ def test_a_page_that_is_only_boilerplate_gives_no_sections(tmp_path: Path) -> No
                     "<footer><p>Cookie settings</p></footer></body></html>")
     [preview] = preview_paths(None, [page], course="fractions")
     assert preview.skipped and "no text to index" in preview.message
+
+
+def test_a_deeply_nested_page_is_read_whole_or_refused_with_the_reason(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.html"
+    nested.write_text("<html><body><h1>Deep</h1>" + "<div>" * 1000 + "A half is one of two equal parts."
+                      + "</div>" * 1000 + "</body></html>")
+    [preview] = preview_paths(None, [nested], course="fractions")
+    assert [c.text for c in preview.chunks] == ["A half is one of two equal parts."]
+    too_deep = tmp_path / "too-deep.html"
+    too_deep.write_text("<html><body><h1>Deep</h1>" + "<div>" * 3000 + "Lost?" + "</div>" * 3000 + "</body></html>")
+    [preview] = preview_paths(None, [too_deep], course="fractions")
+    assert preview.skipped and "nests its elements too deeply" in preview.message
+
+
+@given(st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), max_size=200))
+def test_the_text_of_a_paragraph_survives_whole_and_the_footer_does_not(text: str) -> None:
+    page = f"<html><body><h1>T</h1><p>{html.escape(text)}</p><footer><p>Cookie settings</p></footer></body></html>"
+    _, blocks = page_blocks(page)
+    assert blocks[-1].path == ["T"]
+    assert blocks[-1].text == " ".join(text.split())

@@ -32,6 +32,10 @@ HEADING = re.compile(r"h[1-6]")
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
+class PageTooDeep(ValueError):
+    """A page the parser cannot read whole; the message says what to do."""
+
+
 @dataclass
 class Block:
     """A section of the page: the headings above it, its paragraphs, and the line its heading is on."""
@@ -73,10 +77,12 @@ def _drop_boilerplate(root: html.HtmlElement) -> None:
         if not isinstance(element.tag, str):
             continue
         tag = element.tag.lower()
-        in_content = any(isinstance(a.tag, str) and a.tag.lower() in ("main", "article", "section")
-                         for a in element.iterancestors())
-        holds = next(element.iterdescendants("main", "article", "h1"), None) is not None
         attrs = {str(k).lower(): str(v) for k, v in element.attrib.items()}
+        # the two look-ups walk the tree, so they are made only where the answer can matter
+        in_content = tag == "header" and any(isinstance(a.tag, str) and a.tag.lower() in ("main", "article", "section")
+                                             for a in element.iterancestors())
+        named = bool(words_of(attrs.get("class", "") + " " + attrs.get("id", "")) & BOILERPLATE_WORDS)
+        holds = named and next(element.iterdescendants("main", "article", "h1"), None) is not None
         if is_boilerplate(tag, attrs, in_content=in_content, holds_content=holds):
             doomed.append(element)
     for element in doomed:
@@ -85,10 +91,14 @@ def _drop_boilerplate(root: html.HtmlElement) -> None:
 
 def page_blocks(text: str) -> tuple[str, list[Block]]:
     """The page's title and its blocks of text (boilerplate dropped), in order; headings start new blocks."""
+    parser = html.HTMLParser(encoding="utf-8", huge_tree=True)  # pages nested past 256 levels are read whole
     try:
-        root = html.document_fromstring(text.encode("utf-8"), parser=html.HTMLParser(encoding="utf-8"))
+        root = html.document_fromstring(text.encode("utf-8"), parser=parser)
     except (etree.ParserError, ValueError):
         return "", []
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):  # text past the limit would be lost
+        raise PageTooDeep("the page nests its elements too deeply to be read whole (over 2048 levels); save it as "
+                          "Markdown or text, or simplify the HTML")
     title = " ".join((root.findtext(".//title") or "").split())
     body = root.find("body")
     if body is None:

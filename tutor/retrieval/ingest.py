@@ -25,7 +25,7 @@ from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
 from tutor.retrieval.chunking import chunk_sections, make_chunk, split_text
-from tutor.retrieval.html_text import page_blocks
+from tutor.retrieval.html_text import PageTooDeep, page_blocks
 from tutor.retrieval.limits import IngestLimits, is_prose
 from tutor.retrieval.store import Chunk, PassageStore
 
@@ -368,7 +368,10 @@ def _section(source: str, heading_path: Sequence[str], text: str, line: int) -> 
 def _html_sections(text: str, source: str) -> list[SourceSection]:
     """The sections of an HTML page, its navigation, headers, footers, cookie banners and the like left out
     (html_text.py); text before the first heading is filed under the page's title."""
-    title, blocks = page_blocks(text)
+    try:
+        title, blocks = page_blocks(text)
+    except PageTooDeep as exc:
+        raise SourceFileError(str(exc)) from exc
     out = []
     for block in blocks:
         body = block.text
