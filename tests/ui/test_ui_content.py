@@ -309,7 +309,8 @@ def test_a_broken_new_course_does_not_stop_the_app_and_the_content_page_shows_it
     assert not at.exception
     [shown] = [e.value for e in at.error]
     assert "Course folder late-course cannot be loaded" in shown and "other courses work" in shown
-    problems = next(t.value for t in at.table if "How to fix" in t.value.columns)
+    assert "the first: late-course/course.yaml" in shown and "nope" in shown  # the validator's own words
+    problems = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
     assert any("nope" in p for p in problems["Problem"]) and all(f.endswith("course.yaml") for f in problems["File"])
     assert not any(b.label == "Load new courses" for b in at.button)  # nothing that loads is offered
     assert at.selectbox(key="sources_course").options == ["Mini fractions"]  # the other course is there

@@ -83,9 +83,11 @@ def new_courses_section(tutor: Tutor) -> None:
         return
     problems = {folder: validate_course(folder) for folder in folders}  # read now: the author may have fixed it
     for folder in (f for f in folders if problems[f]):
-        st.error(f"Course folder {folder.name} cannot be loaded: {len(problems[folder])} problem(s). The other "
-                 "courses work; fix these and the course can be loaded here.", icon=":material/error:")
-        st.table(render.problem_rows(problems[folder]))
+        found = problems[folder]
+        st.error(f"Course folder {folder.name} cannot be loaded: {len(found)} problem(s), the first: {found[0]}. "
+                 "The other courses work; fix these and the course can be loaded here.", icon=":material/error:")
+        with st.expander(f"All {len(found)} problem(s) in {folder.name}"):
+            st.dataframe(render.problem_rows(found), hide_index=True)
     ready = [f for f in folders if not problems[f]]
     if not ready:
         return
