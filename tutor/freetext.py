@@ -12,7 +12,12 @@ An answer is described by a few item-relative features (each comparable across i
 - with labelled examples of the item (authored, or answers a person reviewed) also `near_right` / `near_wrong`:
   its highest cosine to a right / a wrong example (the model answer counts as a right one), `right3` / `wrong3`
   the mean of its three highest, and `vote`: the similarity-weighted share of right answers among its nearest
-  examples.
+  examples;
+- and `lexical_margin`, the same comparison by words (answers to one question are lexically close to each
+  other, and words catch what the embedding misses: a negation, a specific term): its highest Jaccard similarity
+  of content words (light stemming, a negation counting as a word) to a right example minus its highest to a
+  wrong one (`lexical_right` - `lexical_wrong`). A margin, not the two levels, because long answers share a
+  smaller part of their words with anything: 0 means "no closer to either", whatever the answers' length.
 
 A logistic model over these features, fitted and calibrated offline with scikit-learn on answers that people
 graded (evals/fit_grader.py; the coefficients ship in freetext_model.json), turns them into the probability that
@@ -44,10 +49,13 @@ Embed = Callable[[list[str]], Vectors]
 
 MODEL_FILE = Path(__file__).with_name("freetext_model.json")
 BASE_FEATURES = ("keywords", "reference", "overlap", "length", "denied", "negation")
-EXAMPLE_FEATURES = (*BASE_FEATURES, "near_right", "near_wrong", "right3", "wrong3", "vote")
+EXAMPLE_FEATURES = (*BASE_FEATURES, "near_right", "near_wrong", "right3", "wrong3", "vote",
+                    "lexical_margin")
 VOTE_NEIGHBOURS = 5
 VOTE_TEMPERATURE = 0.05
 """Softmax temperature over cosines: the nearest examples count for much more than the fifth."""
+NEGATED = "not"
+"""The word standing for any negation in an answer's lexical terms ("isn't", "never", "no" all count as one)."""
 
 
 class Coefficients(BaseModel):
@@ -127,17 +135,35 @@ def _share(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def lexical_terms(text: str) -> frozenset[str]:
+    """The answer's content words, lightly stemmed, plus `NEGATED` when it negates something."""
+    terms = content_stems(text)
+    return frozenset(terms | {NEGATED} if has_negation(text) else terms)
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return _share(len(a & b), len(a | b))
+
+
+def _vote(similarities: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_], temperature: float) -> float:
+    """The similarity-weighted share of right answers among the `VOTE_NEIGHBOURS` most similar examples."""
+    nearest = np.argsort(-similarities, kind="stable")[:VOTE_NEIGHBOURS]
+    weights = np.exp((similarities[nearest] - similarities[nearest[0]]) / temperature)
+    return float((weights * labels[nearest]).sum() / weights.sum())
+
+
 class FreeTextGrader:
     """Scores answers to free-response items. `embed` is the MiniLM embedding function's `embed`.
 
-    Embeddings are kept per text (the model answer and examples of an item are embedded once); `warm` embeds
-    many texts in one parallel batch, which the eval uses.
+    Embeddings and lexical terms are kept per text (the model answer and examples of an item are embedded
+    once); `warm` embeds many texts in one parallel batch, which the eval uses.
     """
 
     def __init__(self, embed: Embed, model: GraderModel | None = None, *, cache_size: int = 50_000) -> None:
         self._embed = embed
         self.model = model or default_model()
         self._vectors: dict[str, Vectors] = {}
+        self._lexical: dict[str, frozenset[str]] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -151,6 +177,16 @@ class FreeTextGrader:
                 self._vectors.clear()
             self._vectors.update(zip(missing, rows, strict=True))
 
+    def _terms(self, text: str) -> frozenset[str]:
+        terms = self._lexical.get(text)
+        if terms is None:
+            terms = lexical_terms(text)
+            with self._lock:
+                if len(self._lexical) >= self._cache_size:
+                    self._lexical.clear()
+                self._lexical[text] = terms
+        return terms
+
     def _matrix(self, texts: Sequence[str]) -> Vectors:
         self.warm(texts)
         return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 1), dtype=np.float32)
@@ -161,7 +197,7 @@ class FreeTextGrader:
         mentioned = [i for i, point in enumerate(item.rubric) if point_met(point, answer, count_negated=True)]
         reference_words, answer_words = content_stems(item.reference), content_stems(answer)
         vectors = self._matrix([answer, item.reference, *(e.answer for e in examples)])
-        cosines = vectors[1:] @ vectors[0]
+        cosines = (vectors[1:] @ vectors[0]).astype(np.float64)
         values = {
             "keywords": _share(len(points), len(item.rubric)),
             "reference": float(cosines[0]),
@@ -177,9 +213,13 @@ class FreeTextGrader:
             values["near_wrong"] = float(wrong.max()) if wrong.size else 0.0
             values["right3"] = float(np.sort(right)[-3:].mean())
             values["wrong3"] = float(np.sort(wrong)[-3:].mean()) if wrong.size else 0.0
-            nearest = np.argsort(-cosines)[:VOTE_NEIGHBOURS]
-            weights = np.exp((cosines[nearest] - cosines[nearest[0]]) / VOTE_TEMPERATURE)
-            values["vote"] = float((weights * labels[nearest]).sum() / weights.sum())
+            values["vote"] = _vote(cosines, labels, VOTE_TEMPERATURE)
+            terms = self._terms(answer)
+            lexical = np.array([jaccard(terms, self._terms(text)) for text in (item.reference,
+                                                                                *(e.answer for e in examples))])
+            values["lexical_right"] = float(lexical[labels].max())
+            values["lexical_wrong"] = float(lexical[~labels].max()) if wrong.size else 0.0
+            values["lexical_margin"] = values["lexical_right"] - values["lexical_wrong"]
         return values
 
     def score(self, item: FreeResponseItem, answer: str, examples: Sequence[Example] | None = None) -> FreeTextScore:
@@ -201,6 +241,8 @@ def _reasons(item: FreeResponseItem, values: dict[str, float], points: tuple[int
     if examples:
         said.append(f"closest right example {values['near_right']:.2f}, closest wrong example "
                     f"{values['near_wrong']:.2f}; nearest examples {values['vote']:.0%} right ({examples} examples)")
+        said.append(f"words shared with the closest right example {values['lexical_right']:.0%}, with the closest "
+                    f"wrong example {values['lexical_wrong']:.0%} (Jaccard)")
     else:
         said.append("no labelled examples for this item yet")
     return tuple(said)

@@ -1,4 +1,4 @@
-"""One turn reads the learner's history once, and again only after it changes (an answer, a person's review)."""
+"""One turn reads the learner's answers once, and again only after it changes them (an answer, reviews shown)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from pathlib import Path
 from tests.support.ledger import WHEN, log_answer
 from tutor.graph.turn_ledger import TurnLedger
 from tutor.records import GradedAnswer, IssuedQuestion, Records
-from tutor.records.entries import RecordedAttempt
+from tutor.records.entries import LearnerAttempts
 
 
 class CountingRecords(Records):
-    """The real SQLite ledger, counting history reads."""
+    """The real SQLite ledger, counting reads of a learner's answers."""
 
     reads = 0
 
-    def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
+    def learner_attempts(self, course_id: str, learner_id: str) -> LearnerAttempts:
         self.reads += 1
-        return super().history(course_id, learner_id)
+        return super().learner_attempts(course_id, learner_id)
 
 
 def _records(tmp_path: Path) -> CountingRecords:
@@ -43,7 +43,7 @@ def test_history_is_read_once_per_turn_until_the_turn_records_an_answer(tmp_path
     records.close()
 
 
-def test_a_review_seen_in_the_turn_makes_the_reviewed_answer_evidence(tmp_path: Path) -> None:
+def test_a_review_is_read_with_the_evidence_and_shown_once(tmp_path: Path) -> None:
     records = _records(tmp_path)
     question_id = uuid.uuid4().hex
     records.issue_question(IssuedQuestion(question_id=question_id, learner_id="ann", course_id="c", skill_id="s",
@@ -52,10 +52,13 @@ def test_a_review_seen_in_the_turn_makes_the_reviewed_answer_evidence(tmp_path: 
     records.record_attempt(GradedAnswer(question_id=question_id, answer="because", correct=False, grader="offline",
                                         feedback="", created_at=WHEN, pending_review=True))
     turn = TurnLedger(records)
-    assert turn.history("c", "ann") == []  # waiting for a person: not evidence
-    records.review(question_id, correct=True, reviewer="ines", at=WHEN)  # meanwhile, on the review page
-    assert [r.question_id for r in turn.unseen_reviews("c", "ann")] == [question_id]
-    assert [a.correct for a in turn.history("c", "ann")] == [True]
+    assert turn.history("c", "ann") == [] and turn.pending_items("c", "ann") == {"f1"}  # not evidence yet
+    records.review(question_id, correct=True, reviewer="ines", at=WHEN)  # on the review page
+    next_turn = TurnLedger(records)
+    assert [r.question_id for r in next_turn.unseen_reviews("c", "ann")] == [question_id]
+    assert [a.correct for a in next_turn.history("c", "ann")] == [True] and not next_turn.pending_items("c", "ann")
+    next_turn.mark_review_seen([question_id])
+    assert next_turn.unseen_reviews("c", "ann") == [] and records.reads == 3
     records.close()
 
 

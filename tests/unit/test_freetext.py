@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from tutor.course.models import Example, FreeResponseItem, GradingThresholds, RubricPoint
-from tutor.freetext import EXAMPLE_FEATURES, FreeTextGrader, default_model, thresholds, verdict
+from tutor.freetext import (
+    EXAMPLE_FEATURES,
+    NEGATED,
+    FreeTextGrader,
+    default_model,
+    jaccard,
+    lexical_terms,
+    thresholds,
+    verdict,
+)
 from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
 
 ITEM = FreeResponseItem(
@@ -69,3 +78,23 @@ def test_verdicts_follow_the_thresholds() -> None:
     defaults = thresholds(None, coefficients)
     assert (defaults.pass_at, defaults.fail_at) == (coefficients.pass_at, coefficients.fail_at)
     assert thresholds(GradingThresholds(pass_at=0.6), coefficients).pass_at == 0.6
+
+
+def test_lexical_terms_are_stemmed_content_words_with_negation_as_a_word() -> None:
+    assert lexical_terms("The DPO is reporting it") == {"dpo", "report"}
+    assert lexical_terms("The DPO doesn't need reports") == {"dpo", "doesn", "need", "report", NEGATED}
+    assert jaccard(lexical_terms("report to the DPO"), lexical_terms("don't report to the DPO")) == pytest.approx(2 / 3)
+    assert jaccard(frozenset(), frozenset()) == 0.0
+
+
+def test_lexical_margin_is_closeness_to_a_right_example_minus_to_a_wrong_one(grader: FreeTextGrader) -> None:
+    near_wrong = grader.features(ITEM, "Buy a new laptop and restore the files from the backup.", ITEM.examples)
+    assert near_wrong["lexical_wrong"] == 1.0  # the same content words as the last (wrong) example
+    assert near_wrong["lexical_margin"] == near_wrong["lexical_right"] - 1.0 < -0.5
+    near_right = grader.features(ITEM, "Let the privacy people know immediately, they decide about informing the "
+                                       "regulator in time.", ITEM.examples)
+    assert near_right["lexical_margin"] > 0.5
+    # a negation is a word: denying the right example's words leaves it less close
+    denied = grader.features(ITEM, "Don't let the privacy people know immediately, they decide about informing "
+                                   "the regulator in time.", ITEM.examples)
+    assert denied["lexical_right"] < near_right["lexical_right"]

@@ -15,6 +15,7 @@ from tutor.records.entries import (
     Explanation,
     GradedAnswer,
     IssuedQuestion,
+    LearnerAttempts,
     RecordedAttempt,
     ReviewedAnswer,
     Usage,
@@ -123,6 +124,8 @@ class Ledger(Protocol):
     def record_attempt(self, graded: GradedAnswer) -> RecordedAttempt: ...
 
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]: ...
+
+    def learner_attempts(self, course_id: str, learner_id: str) -> LearnerAttempts: ...
 
     def add_decision(self, decision: Decision) -> None: ...
 

@@ -1,9 +1,11 @@
-"""The ledger as one turn sees it: the learner's history read once per turn, not once per node.
+"""The ledger as one turn sees it: the learner's answers read once per turn, not once per node.
 
-A turn runs several nodes that each need the learner's graded history (skill selection, the item to ask, the
-gate after an answer). Within one turn nothing but the turn itself adds evidence for that learner and course (the
-turn lock holds), except a person's review; so the history is read once and read again only after this turn
-writes an attempt or sees a new review. Everything else passes straight to the ledger.
+A turn runs several nodes that each need the learner's answers (skill selection and the item to ask read the
+evidence and the items waiting for review; the review node reads reviews not yet shown; the gate reads the
+evidence after an answer). Within one turn nothing but the turn itself changes that learner's answers in that
+course (the turn lock holds) except a person's review, which the next turn sees. So the answers are read once
+(Records.learner_attempts: one query) and again only after this turn records an answer or marks reviews as
+shown. Everything else passes straight to the ledger.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from tutor.records.entries import (
     Explanation,
     GradedAnswer,
     IssuedQuestion,
+    LearnerAttempts,
     RecordedAttempt,
     ReviewedAnswer,
     Usage,
@@ -21,27 +24,34 @@ from tutor.records.entries import (
 
 
 class TurnLedger:
-    """Wraps a Ledger for one turn, remembering each (course, learner) history until this turn changes it."""
+    """Wraps a Ledger for one turn, remembering each (course, learner)'s answers until this turn changes them."""
 
     def __init__(self, inner: Ledger) -> None:
         self._inner = inner
-        self._history: dict[tuple[str, str], list[RecordedAttempt]] = {}
+        self._read: dict[tuple[str, str], LearnerAttempts] = {}
+
+    def learner_attempts(self, course_id: str, learner_id: str) -> LearnerAttempts:
+        key = (course_id, learner_id)
+        if key not in self._read:
+            self._read[key] = self._inner.learner_attempts(course_id, learner_id)
+        return self._read[key]
 
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
-        key = (course_id, learner_id)
-        if key not in self._history:
-            self._history[key] = self._inner.history(course_id, learner_id)
-        return list(self._history[key])
+        return list(self.learner_attempts(course_id, learner_id).history)
 
-    def record_attempt(self, graded: GradedAnswer) -> RecordedAttempt:
-        self._history.clear()
-        return self._inner.record_attempt(graded)
+    def pending_items(self, course_id: str, learner_id: str) -> set[str]:
+        return set(self.learner_attempts(course_id, learner_id).pending_items)
 
     def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]:
-        reviewed = self._inner.unseen_reviews(course_id, learner_id)
-        if reviewed:  # a person graded an answer since: it is evidence now
-            self._history.clear()
-        return reviewed
+        return list(self.learner_attempts(course_id, learner_id).unseen_reviews)
+
+    def record_attempt(self, graded: GradedAnswer) -> RecordedAttempt:
+        self._read.clear()
+        return self._inner.record_attempt(graded)
+
+    def mark_review_seen(self, question_ids: list[str]) -> None:
+        self._read.clear()
+        self._inner.mark_review_seen(question_ids)
 
     def issue_question(self, question: IssuedQuestion) -> None:
         self._inner.issue_question(question)
@@ -55,11 +65,5 @@ class TurnLedger:
     def add_usage(self, usage: Usage) -> None:
         self._inner.add_usage(usage)
 
-    def mark_review_seen(self, question_ids: list[str]) -> None:
-        self._inner.mark_review_seen(question_ids)
-
     def reviewed_examples(self, course_id: str, item_id: str) -> list[ReviewedAnswer]:
         return self._inner.reviewed_examples(course_id, item_id)
-
-    def pending_items(self, course_id: str, learner_id: str) -> set[str]:
-        return self._inner.pending_items(course_id, learner_id)

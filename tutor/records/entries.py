@@ -145,3 +145,16 @@ class RecordedAttempt:
     mode: Mode
     return_to: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class LearnerAttempts:
+    """What a turn needs of a learner's answers in a course, read together (one query)."""
+
+    history: list[RecordedAttempt]
+    """Attempts that are evidence, oldest first (answers waiting for a person's review left out)."""
+    pending_items: set[str]
+    """Items whose answer waits for a person's review (not asked again meanwhile)."""
+    unseen_reviews: list[ReviewedAnswer]
+    """Answers a person graded whose result the learner has not been shown yet, oldest first."""
+

@@ -29,6 +29,7 @@ from tutor.records.entries import (
     Explanation,
     GradedAnswer,
     IssuedQuestion,
+    LearnerAttempts,
     Mode,
     PendingReview,
     RecordedAttempt,
@@ -222,7 +223,25 @@ class Records:
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
         """A learner's attempts in a course that are evidence, oldest first, with the mode of the question each
         answered. Free-text answers waiting for a person's review are not evidence yet and are left out."""
-        return [_recorded(a, q) for a, q in self.attempts_with_questions(course_id, learner_id)]
+        return self.learner_attempts(course_id, learner_id).history
+
+    def learner_attempts(self, course_id: str, learner_id: str) -> LearnerAttempts:
+        """A learner's answers in a course as a turn needs them: the evidence, the items waiting for review and
+        the reviews not yet shown, from one query."""
+        query = (
+            select(AttemptRow, QuestionRow)
+            .join(QuestionRow, QuestionRow.question_id == AttemptRow.question_id)
+            .where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id)
+            .order_by(AttemptRow.id)
+        )
+        with self._reading() as session:
+            rows = [(a, q) for a, q in session.execute(query).all()]
+        return LearnerAttempts(
+            history=[_recorded(a, q) for a, q in rows if a.review_status != "pending"],
+            pending_items={a.item_id for a, _ in rows if a.review_status == "pending"},
+            unseen_reviews=[ReviewedAnswer(a.question_id, a.skill_id, a.item_id, a.answer, a.correct)
+                            for a, _ in rows if a.review_status == "reviewed" and not a.review_seen],
+        )
 
     # ------------------------------------------------------------------ free-text review
 
@@ -250,11 +269,7 @@ class Records:
 
     def unseen_reviews(self, course_id: str, learner_id: str) -> list[ReviewedAnswer]:
         """Reviewed answers whose result the learner has not been shown yet."""
-        query = select(AttemptRow).where(AttemptRow.course_id == course_id, AttemptRow.learner_id == learner_id,
-                                         AttemptRow.review_status == "reviewed", AttemptRow.review_seen.is_(False))
-        with self._reading() as session:
-            rows = list(session.scalars(query.order_by(AttemptRow.id)))
-        return [ReviewedAnswer(r.question_id, r.skill_id, r.item_id, r.answer, r.correct) for r in rows]
+        return self.learner_attempts(course_id, learner_id).unseen_reviews
 
     def mark_review_seen(self, question_ids: list[str]) -> None:
         with self._session() as session:
@@ -271,11 +286,7 @@ class Records:
 
     def pending_items(self, course_id: str, learner_id: str) -> set[str]:
         """Items of a learner whose answer waits for review (not asked again meanwhile)."""
-        query = select(AttemptRow.item_id).where(AttemptRow.course_id == course_id,
-                                                 AttemptRow.learner_id == learner_id,
-                                                 AttemptRow.review_status == "pending")
-        with self._reading() as session:
-            return set(session.scalars(query))
+        return self.learner_attempts(course_id, learner_id).pending_items
 
     def open_question(self, learner_id: str, course_id: str) -> QuestionRow | None:
         """The learner's latest issued question in the course, when it has no answer yet."""
