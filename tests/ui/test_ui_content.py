@@ -314,3 +314,30 @@ def test_a_broken_new_course_does_not_stop_the_app_and_the_content_page_shows_it
     assert any("nope" in p for p in problems["Problem"]) and all(f.endswith("course.yaml") for f in problems["File"])
     assert not any(b.label == "Load new courses" for b in at.button)  # nothing that loads is offered
     assert at.selectbox(key="sources_course").options == ["Mini fractions"]  # the other course is there
+
+
+def test_the_preview_is_read_once_per_choice_of_files_and_skills(mini_store: tuple[FakeTutor, PassageStore],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import tutor.retrieval
+
+    calls: list[list[str]] = []
+    real = tutor.retrieval.preview_paths
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(list(kwargs.get("skills") or []))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tutor.retrieval, "preview_paths", counting)
+    at = content_page()
+    notes = b"# Fifths\n\nA fifth is one of five equal parts of the whole.\n"
+    at.file_uploader[0].set_value([("fifths.md", notes, "text/markdown")])
+    at = at.run().run()  # two reruns with the same files and skills
+    assert calls == [[]]
+    at.multiselect(key="upload_skills_mini").set_value(["halves"])
+    at = at.run()
+    assert calls == [[], ["halves"]]
+    preview = next(d.value for d in at.dataframe if "Starts" in d.value.columns)
+    assert list(preview["Skills"]) == ["halves"]
+    at = click(at, "Store these passages")
+    assert calls == [[], ["halves"]]
+    assert dict(zip(at.table[0].value["File"], at.table[0].value["Status"], strict=True)) == {"fifths.md": "added"}

@@ -3,6 +3,7 @@ analyse items from the attempt log."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from tutor.distractors import answers_of, choice_counts, free_text_items, miscon
 from tutor.records import item_analysis
 from tutor.retrieval import (
     EmbeddingModelError,
+    FilePreview,
     IngestLimits,
     PassageStore,
     StoreError,
@@ -144,7 +146,7 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
             path = Path(tmp) / safe_name(upload.name)
             path.write_bytes(upload.getvalue())
             paths.append(path)
-        previews = preview_paths(store, paths, course=course_id, skills=skills or None, limits=limits)
+        previews = cached_preview(store, paths, course_id, skills, limits)
         usable = sum(len(p.chunks) for p in previews)
         st.markdown(f"**Preview: {usable} passage(s) from {len(previews) - sum(p.skipped for p in previews)} of "
                     f"{len(previews)} file(s).** Nothing is stored until you press *Store these passages*.")
@@ -167,6 +169,22 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
                                                                       [str(r["File"]) for r in results]))
         st.session_state["upload_round"] = round_ + 1
         st.rerun()
+
+
+def cached_preview(store: PassageStore, paths: list[Path], course_id: str, skills: list[str],
+                   limits: IngestLimits) -> list[FilePreview]:
+    """The preview of the chosen files, worked out once per choice (files, skills, course, limits) and kept in the
+    session: the page reruns on every click, and reading a PDF again each time would be slow."""
+    digest = hashlib.sha256(repr((course_id, sorted(skills), limits)).encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    key = digest.hexdigest()
+    kept = st.session_state.get("upload_preview")
+    if kept and kept[0] == key:
+        return list(kept[1])
+    previews = preview_paths(store, paths, course=course_id, skills=skills or None, limits=limits)
+    st.session_state["upload_preview"] = (key, previews)
+    return previews
 
 
 def store_files(store: PassageStore, paths: list[Path], course_id: str, skills: list[str],
