@@ -335,6 +335,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     tutor = Tutor(settings)
     try:
         if args.course not in tutor.courses:
+            from tutor.retrieval.ingest import course_id
+
+            for folder, problem in tutor.broken_courses.items():
+                if args.course in (folder.name, course_id(folder)):
+                    raise problem  # this course is there but does not validate: say so, with the validate command
             print(f"no course {args.course!r}; available: {', '.join(sorted(tutor.courses))}", file=sys.stderr)
             return 2
         return run_chat(tutor, args.course, learner)

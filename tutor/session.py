@@ -29,8 +29,9 @@ from langgraph.types import Command
 
 from tutor import xapi
 from tutor.checkpoints import open_checkpointer
-from tutor.course.loader import discover_courses, load_course
+from tutor.course.loader import discover_courses, load_course, load_courses
 from tutor.course.models import Course
+from tutor.course.problems import ContentError
 from tutor.course.templates import instantiate
 from tutor.course.version import course_version, model_version
 from tutor.graph import nodes
@@ -116,10 +117,11 @@ class Tutor:
         self.clock = clock
         self._provider_factory = provider_factory or (lambda on_fallback: build_provider(settings,
                                                                                          on_fallback=on_fallback))
+        self.broken_courses: dict[Path, ContentError] = {}  # course folders left out: they do not validate
         if courses is None:
-            folders = discover_courses(settings.content_dir)
-            courses = [load_course(p) for p in folders]
-            self.course_versions = {c.id: course_version(p) for c, p in zip(courses, folders, strict=True)}
+            loaded, self.broken_courses = load_courses(settings.content_dir)
+            courses = [c for _, c in loaded]
+            self.course_versions = {c.id: course_version(p) for p, c in loaded}
         else:
             self.course_versions = {c.id: model_version(c) for c in courses}
         self.courses: dict[str, Course] = {c.id: c for c in courses}
@@ -135,7 +137,12 @@ class Tutor:
 
     def add_course(self, folder: Path) -> Course:
         """Load a course folder added while the tutor runs (raises ContentError when it does not validate)."""
-        course = load_course(folder)
+        try:
+            course = load_course(folder)
+        except ContentError as exc:
+            self.broken_courses[folder] = exc
+            raise
+        self.broken_courses.pop(folder, None)
         self.courses[course.id] = course
         self.course_versions[course.id] = course_version(folder)
         return course

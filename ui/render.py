@@ -280,6 +280,40 @@ def unusable_sources(sources: Iterable[Any], names: Sequence[str]) -> list[str]:
     return found
 
 
+def preview_rows(previews: Iterable[Any], first_words: int = 12) -> list[dict[str, str | int]]:
+    """The passages an upload would store (tutor.retrieval.FilePreview), one row each: file, heading path, skills,
+    style, first words and word count."""
+    rows: list[dict[str, str | int]] = []
+    for preview in previews:
+        for chunk in preview.chunks:
+            words = chunk.text.split()
+            rows.append({"Heading": " > ".join(chunk.heading_path), "Words": len(words),
+                         "Skills": ", ".join(chunk.skills), "Style": chunk.style or "",
+                         "Starts": " ".join(words[:first_words]) + (" …" if len(words) > first_words else ""),
+                         "File": preview.source})
+    return rows
+
+
+def preview_warnings(previews: Iterable[Any]) -> list[str]:
+    """What is wrong with an upload before it is stored: files that would be skipped (and why), passages that
+    name no skill (never used for an explanation) or no style (a re-explanation cannot choose them)."""
+    found = []
+    for preview in previews:
+        if preview.skipped:
+            found.append(f"{preview.source} will be skipped: {preview.message}")
+            continue
+        total = len(preview.chunks)
+        no_skill = sum(1 for c in preview.chunks if not c.skills)
+        no_style = sum(1 for c in preview.chunks if not c.style)
+        if no_skill:
+            found.append(f"{preview.source}: {no_skill} of {total} passages name no skill, so explanations can never "
+                         "use them; pick the skills above, or name them in the file (`skills:`)")
+        if no_style:
+            found.append(f"{preview.source}: {no_style} of {total} passages have no style, so a re-explanation "
+                         "cannot choose them by style; give the sections a `style:`")
+    return found
+
+
 # ---------------------------------------------------------------- evaluate page
 
 _PROGRESS = re.compile(r"(\d+)\s*/\s*(\d+)")

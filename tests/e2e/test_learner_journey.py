@@ -322,10 +322,10 @@ def test_content_and_evaluate_pages_work_in_the_browser(browser: Any, server: Se
             "stFileUploaderDropzoneInput").set_input_files(
             files=[{"name": "kitchen-e2e.md", "mimeType": "text/markdown", "buffer": notes}])
         carol.settle()
-        page.get_by_role("button", name="Add to course").click()
-        page.get_by_text("Done: 1 file(s).").wait_for(timeout=TURN_TIMEOUT)
+        page.get_by_role("button", name="Store these passages").click()
+        page.get_by_text("Stored 1 file(s)").wait_for(timeout=TURN_TIMEOUT)
         carol.settle()
-        assert "Added 1 file(s)" in carol.text()  # with no skill picked, a warning says it cannot teach yet
+        assert "Stored 1 file(s)" in carol.text()  # with no skill picked, a warning says it cannot teach yet
         assert "Pick the skills" in carol.text()
         carol.shot("07-content-upload")
 

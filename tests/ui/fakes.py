@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tutor.course.models import Course, Item, MultipleChoiceItem, NumericItem
+from tutor.course.problems import ContentError
 from tutor.course.version import model_version
 from tutor.graph.progress import SkillView
 from tutor.records import Records
@@ -47,6 +49,7 @@ class FakeTutor:
     def __init__(self, settings: Settings, course: Course, items: list[Item], *, offline: bool = True) -> None:
         self.settings = settings
         self.courses = {course.id: course}
+        self.broken_courses: dict[Path, ContentError] = {}  # as Tutor: course folders that do not load
         self.offline = offline
         self.provider_name = "offline" if offline else "anthropic:claude-test"
         self.records = Records(settings.resolved_database_url)

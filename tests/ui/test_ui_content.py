@@ -16,6 +16,7 @@ from tests.ui.conftest import CONTENT, click, key, open_page, use_fake
 from tests.ui.fakes import FakeTutor
 from tutor.auth import Role
 from tutor.course.loader import load_course
+from tutor.retrieval import PassageStore
 from tutor.settings import Settings
 
 
@@ -133,16 +134,80 @@ def test_upload_adds_material_to_the_store_and_the_listing_shows_it(
     notes = b"# Quarters\n\nA quarter is one of four equal parts. Two quarters make one half of the whole.\n"
     at.file_uploader[0].set_value([("quarters.md", notes, "text/markdown"), ("empty.md", b"# Only\n", "text/markdown")])
     at.multiselect(key="upload_skills_mini").set_value(["halves"])
-    at = click(at.run(), "Add to course")
+    at = at.run()
+    assert not at.exception
+    preview = next(d.value for d in at.dataframe if "Starts" in d.value.columns)  # shown before anything is stored
+    assert list(preview["Heading"]) == ["Quarters"] and list(preview["Skills"]) == ["halves"]
+    assert list(preview["Words"]) == [16] and preview["Starts"][0].startswith("A quarter is one of four")
+    assert any("empty.md will be skipped" in w.value for w in at.warning)
+    assert "quarters.md" not in {s.source for s in store.list_sources("mini")}
+    at = click(at, "Store these passages")
     assert not at.exception
     results = at.table[0].value
     assert dict(zip(results["File"], results["Status"], strict=True)) == {"quarters.md": "added", "empty.md": "skipped"}
-    assert at.progress[0].value == 100
     assert any("1 file(s) skipped" in w.value for w in at.warning)
+    assert not any("Starts" in d.value.columns for d in at.dataframe)  # the picker is cleared: no preview left
     assert "quarters.md" in {s.source for s in store.list_sources("mini")}
     listing = next(d.value for d in at.dataframe if "Origin" in d.value.columns)
     assert listing.set_index("Source").loc["quarters.md", "Origin"] == "added"
     assert "halves" in listing.set_index("Source").loc["quarters.md", "Skills"]
+    count = store.count("mini")
+    at.file_uploader[0].set_value([("quarters.md", notes, "text/markdown")])  # the same file again: no change
+    at = click(at.run(), "Store these passages")
+    assert dict(zip(at.table[0].value["File"], at.table[0].value["Status"], strict=True)) == {
+        "quarters.md": "unchanged"}
+    assert store.count("mini") == count
+
+
+@pytest.fixture
+def mini_store(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[FakeTutor, PassageStore]:
+    """The fake tutor on the mini course, with the real passage store holding the course's sources."""
+    from tutor.retrieval import ingest_course, open_store
+
+    mini = load_course(MINI_COURSE)
+    tutor = use_fake(monkeypatch, FakeTutor(settings, mini, list(mini.items["halves"])))
+    store = open_store(settings)
+    ingest_course(store, MINI_COURSE)
+    tutor.store = store
+    return tutor, store
+
+
+def test_an_upload_without_skills_is_previewed_with_warnings_and_cancelling_stores_nothing(
+    mini_store: tuple[FakeTutor, PassageStore]
+) -> None:
+    _, store = mini_store
+    before = store.count("mini")
+    at = content_page()
+    notes = b"# Sixths\n\nA sixth is one of six equal parts.\n\n## Two sixths\n\nTwo sixths make one third.\n"
+    at.file_uploader[0].set_value([("sixths.md", notes, "text/markdown")])
+    at = at.run()
+    assert not at.exception
+    preview = next(d.value for d in at.dataframe if "Starts" in d.value.columns)
+    assert list(preview["Heading"]) == ["Sixths", "Sixths > Two sixths"]
+    assert list(preview["Skills"]) == ["", ""] and list(preview["Style"]) == ["", ""]
+    warnings = [w.value for w in at.warning]
+    assert any("sixths.md: 2 of 2 passages name no skill" in w for w in warnings)
+    assert any("sixths.md: 2 of 2 passages have no style" in w for w in warnings)
+    assert store.count("mini") == before  # a preview stores nothing
+    at = click(at, "Cancel")
+    assert not at.exception
+    assert not any("Starts" in d.value.columns for d in at.dataframe)
+    assert not at.file_uploader[0].value
+    assert store.count("mini") == before
+    assert "sixths.md" not in {s.source for s in store.list_sources("mini")}
+
+
+def test_the_upload_uses_the_settings_ingest_limits(mini_store: tuple[FakeTutor, PassageStore]) -> None:
+    tutor, store = mini_store
+    tutor.settings = tutor.settings.model_copy(update={"ingest_max_chars": 40})
+    at = content_page()
+    notes = b"# Quarters\n\nA quarter is one of four equal parts. Two quarters make one half of the whole.\n"
+    at.file_uploader[0].set_value([("quarters.md", notes, "text/markdown")])
+    at = at.run()
+    assert not at.exception
+    skipped = next(w.value for w in at.warning if "quarters.md will be skipped" in w.value)
+    assert "over the limit of 40" in skipped and "TUTOR_INGEST_MAX_CHARS" in skipped
+    assert at.button(key="upload_button").disabled
 
 
 def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,7 +226,7 @@ def test_a_large_upload_is_added_by_a_queued_job(settings: Settings, monkeypatch
     notes = b"# Thirds\n\nA third is one of three equal parts of the whole; three thirds make one whole.\n"
     at.file_uploader[0].set_value([("thirds.md", notes, "text/markdown")])
     at.multiselect(key="upload_skills_mini").set_value(["halves"])
-    at = click(at.run(), "Add to course")
+    at = click(at.run(), "Queue these files")
     assert not at.exception
     assert any("queued for adding to the course" in i.value for i in at.info)
     queue = ui.jobs.get_queue()
@@ -227,3 +292,52 @@ def _answer_with_tag(fake: FakeTutor, learner: str, answer: str, correct: bool, 
         form="A", kind="multiple_choice", seed=0, params={}, mode="learn", issued_at=when))
     fake.records.record_attempt(GradedAnswer(question_id=question_id, answer=answer, correct=correct, grader="rule",
                                              feedback="", created_at=when, misconception=tag))
+
+
+def test_a_broken_new_course_does_not_stop_the_app_and_the_content_page_shows_its_problems(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The real Tutor, built by the app, on a content folder holding the mini course and a brand-new course whose
+    course.yaml names a prerequisite that is not a skill."""
+    from tests.integration.test_broken_course import broken_new_course
+
+    content = tmp_path / "content"
+    shutil.copytree(MINI_COURSE, content / "mini-course")
+    broken_new_course(content)
+    monkeypatch.setenv("TUTOR_CONTENT_DIR", str(content))
+    at = content_page()
+    assert not at.exception
+    [shown] = [e.value for e in at.error]
+    assert "Course folder late-course cannot be loaded" in shown and "other courses work" in shown
+    assert "the first: late-course/course.yaml" in shown and "nope" in shown  # the validator's own words
+    problems = next(d.value for d in at.dataframe if "How to fix" in d.value.columns)
+    assert any("nope" in p for p in problems["Problem"]) and all(f.endswith("course.yaml") for f in problems["File"])
+    assert not any(b.label == "Load new courses" for b in at.button)  # nothing that loads is offered
+    assert at.selectbox(key="sources_course").options == ["Mini fractions"]  # the other course is there
+
+
+def test_the_preview_is_read_once_per_choice_of_files_and_skills(mini_store: tuple[FakeTutor, PassageStore],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import tutor.retrieval
+
+    calls: list[list[str]] = []
+    real = tutor.retrieval.preview_paths
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(list(kwargs.get("skills") or []))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tutor.retrieval, "preview_paths", counting)
+    at = content_page()
+    notes = b"# Fifths\n\nA fifth is one of five equal parts of the whole.\n"
+    at.file_uploader[0].set_value([("fifths.md", notes, "text/markdown")])
+    at = at.run().run()  # two reruns with the same files and skills
+    assert calls == [[]]
+    at.multiselect(key="upload_skills_mini").set_value(["halves"])
+    at = at.run()
+    assert calls == [[], ["halves"]]
+    preview = next(d.value for d in at.dataframe if "Starts" in d.value.columns)
+    assert list(preview["Skills"]) == ["halves"]
+    at = click(at, "Store these passages")
+    assert calls == [[], ["halves"]]
+    assert dict(zip(at.table[0].value["File"], at.table[0].value["Status"], strict=True)) == {"fifths.md": "added"}

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -36,6 +37,7 @@ from tutor.course.templates import TemplateError, instantiate
 from tutor.grading import parse_number
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 MIN_ITEMS = 6
 MIN_FORMS = 2
@@ -58,6 +60,29 @@ def validate_course(path: Path, *, with_warnings: bool = False) -> list[Problem]
     (severity "warning": thin skills, items without explanation or hints, YAML commas that may split text)."""
     _, problems, warnings = _load(path)
     return problems + warnings if with_warnings else problems
+
+
+def load_courses(content_dir: Path) -> tuple[list[tuple[Path, Course]], dict[Path, ContentError]]:
+    """The courses under `content_dir` that load, with their folders, and the folders that do not, with why.
+
+    One broken course folder (a new one an author is still writing) does not stop the others: it is logged
+    with the validator's first problems and left out, so the app and the terminal still start."""
+    loaded: list[tuple[Path, Course]] = []
+    broken: dict[Path, ContentError] = {}
+    for folder in discover_courses(content_dir):
+        try:
+            loaded.append((folder, load_course(folder)))
+        except ContentError as exc:
+            broken[folder] = exc
+            log.warning("course folder %s left out: %s", folder, broken_summary(exc))
+    return loaded, broken
+
+
+def broken_summary(exc: ContentError, shown: int = 3) -> str:
+    """One line for a course that cannot be loaded: its first problems and the command that lists them all."""
+    first = "; ".join(str(p) for p in exc.problems[:shown])
+    more = f" (and {len(exc.problems) - shown} more)" if len(exc.problems) > shown else ""
+    return f"{len(exc.problems)} problem(s): {first}{more}; run `tutor content validate` to see them all"
 
 
 def discover_courses(content_dir: Path) -> list[Path]:

@@ -387,20 +387,28 @@ def skip(state: TutorState, runtime: Runtime[Context]) -> Update:
 
 def status(state: TutorState, runtime: Runtime[Context]) -> Update:
     """Where am I: the current skill, the gate's reasons, and course progress."""
-    course = runtime.context.course
+    text = status_text(runtime.context.course, state)
+    return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": text})}
+
+
+def status_text(course: Course, state: TutorState) -> str:
+    """The "where am i" reply as Markdown: progress, the skill being learnt, its unmet requirements as a list, and
+    the reminder of an open question as a paragraph of its own (blank lines end the list, so the reminder does not
+    run on from the last reason)."""
     progress = state.get("progress", {})
     mastered = sum(1 for e in progress.values() if e.get("mastered"))
     skill_id = state.get("skill_id")
-    lines = [f"You have mastered {mastered} of {len(course.skills)} skills in {course.title}."]
+    blocks = [f"You have mastered {mastered} of {len(course.skills)} skills in {course.title}."]
     if skill_id:
         entry = progress.get(skill_id, {})
-        lines.append(f"Now working on **{course.skill(skill_id).title}** "
-                     f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
-        reasons = (state.get("decision") or {}).get("reasons") or []
-        lines.extend(f"- {r}" for r in reasons)
+        blocks.append(f"Now working on **{course.skill(skill_id).title}** "
+                      f"(mastery estimate {float(entry.get('p_known', 0)):.0%}).")
+        reasons = [" ".join(str(r).split()) for r in (state.get("decision") or {}).get("reasons") or []]
+        if any(reasons):
+            blocks.append("\n".join(f"- {r}" for r in reasons if r))
     if state.get("pending"):
-        lines.append(STILL_OPEN + " Type `hint` or `skip` if you are stuck.")
-    return {"messages": _emit(runtime, {"role": "tutor", "kind": "status", "text": "\n".join(lines)})}
+        blocks.append(STILL_OPEN + " Type `hint` or `skip` if you are stuck.")
+    return "\n\n".join(blocks)
 
 
 STILL_OPEN = "Your question is still open: answer it when you're ready."

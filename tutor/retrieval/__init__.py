@@ -6,13 +6,21 @@ content loading uses `ingest_course` / `ingest_paths`.
 """
 
 from tutor.retrieval.embeddings import EmbeddingModelError, MiniLMEmbeddingFunction
-from tutor.retrieval.ingest import IngestReport, SourceFileError, ingest_course, ingest_paths
+from tutor.retrieval.ingest import (
+    FilePreview,
+    IngestReport,
+    SourceFileError,
+    ingest_course,
+    ingest_paths,
+    preview_paths,
+)
 from tutor.retrieval.limits import IngestLimits
 from tutor.retrieval.sections import Section
 from tutor.retrieval.store import Passage, PassageStore, SourceSummary, StoreError, open_store
 
 __all__ = [
     "EmbeddingModelError",
+    "FilePreview",
     "IngestLimits",
     "IngestReport",
     "MiniLMEmbeddingFunction",
@@ -25,4 +33,5 @@ __all__ = [
     "ingest_course",
     "ingest_paths",
     "open_store",
+    "preview_paths",
 ]

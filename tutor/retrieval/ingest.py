@@ -1,7 +1,8 @@
 """Ingestion: read source files, split them into heading-aware chunks, and write them to the passage store.
 
 Markdown and plain text go through the course format's parser (front matter, section directives); HTML is split
-at its h1-h6 headings (stdlib html.parser); PDF text comes from pypdf, split by outline entries or pages.
+at its h1-h6 headings with navigation, footers and cookie banners left out (lxml, html_text.py); PDF text comes
+from pypdf, split by outline entries or pages.
 A file that cannot be used (empty, binary, not UTF-8, unreadable, too large, a PDF without a text layer, bad
 front matter) is reported and skipped; its previous chunks stay as they were.
 """
@@ -13,7 +14,6 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
 
@@ -25,8 +25,9 @@ from tutor.course.paths import FIX, OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.course.sources import parse_markdown
 from tutor.retrieval.chunking import chunk_sections, make_chunk, split_text
+from tutor.retrieval.html_text import PageTooDeep, page_blocks
 from tutor.retrieval.limits import IngestLimits, is_prose
-from tutor.retrieval.store import PassageStore
+from tutor.retrieval.store import Chunk, PassageStore
 
 MARKDOWN = (".md", ".markdown", ".txt")
 HTML = (".html", ".htm")
@@ -34,8 +35,8 @@ PDF = (".pdf",)
 SUPPORTED = MARKDOWN + HTML + PDF
 DEFAULT_MAX_BYTES = IngestLimits.max_bytes
 
-__all__ = ["IngestLimits", "IngestReport", "SourceFileError", "chunk_sections", "extract_sections", "ingest_course",
-           "ingest_paths", "make_chunk", "split_text"]
+__all__ = ["FilePreview", "IngestLimits", "IngestReport", "SourceFileError", "chunk_sections", "extract_sections",
+           "ingest_course", "ingest_paths", "make_chunk", "preview_paths", "split_text"]
 
 Status = Literal["added", "updated", "unchanged", "removed", "skipped"]
 
@@ -122,8 +123,58 @@ def ingest_paths(
     `content add notes/` and `content add notes/a.md` name `a.md` the same. `skills` apply to sections whose file
     does not name any.
     """
-    files: list[tuple[Path, str]] = []
     report = IngestReport(course)
+    files = _collect(paths, report)
+    bounds = limits or IngestLimits(max_bytes=max_bytes)
+    return _ingest(store, files, course, tuple(skills or ()), "added", progress, bounds, report)
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """What `ingest_paths` would store for one file, worked out without storing anything: its chunks (the passages
+    as stored), or why the file would be skipped."""
+
+    path: str
+    source: str
+    chunks: tuple[Chunk, ...] = ()
+    message: str = ""  # why the file would be skipped; empty when it would be stored
+    junk_pages: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.message)
+
+
+def preview_paths(
+    store: PassageStore | None,
+    paths: Iterable[Path],
+    *,
+    course: str,
+    skills: Sequence[str] | None = None,
+    limits: IngestLimits | None = None,
+) -> list[FilePreview]:
+    """The passages `ingest_paths(store, paths, course=..., skills=..., limits=...)` would store, file by file,
+    read and chunked the same way but not embedded or stored (the upload preview). `store` is only read, to
+    report a clash with a course-folder source of the same name."""
+    report = IngestReport(course)
+    files = _collect(paths, report)
+    previews = [FilePreview(f.path, f.source, message=f.message) for f in report.files]
+    for path, source in files:
+        try:
+            if store is not None and store.source_origin(course, source) == "course":
+                raise SourceFileError(_CLASH["added"].format(source=source, course=course))
+            chunks, junk = _file_chunks(path, source, course, tuple(skills or ()), "added", limits or IngestLimits())
+        except SourceFileError as exc:
+            previews.append(FilePreview(str(path), source, message=str(exc)))
+            continue
+        previews.append(FilePreview(str(path), source, tuple(chunks), junk_pages=junk))
+    return previews
+
+
+def _collect(paths: Iterable[Path], report: IngestReport) -> list[tuple[Path, str]]:
+    """(file, source name) for files and folders (searched recursively); missing paths and links leading out are
+    reported as skipped."""
+    files: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
             files.extend((f, f.relative_to(path).as_posix()) for f in _confined(_walk(path), path, report))
@@ -131,8 +182,7 @@ def ingest_paths(
             files.extend((f, f.name) for f in _confined([path], path.parent, report))
         else:
             report.files.append(FileResult(str(path), path.name, "skipped", message="no such file or folder"))
-    bounds = limits or IngestLimits(max_bytes=max_bytes)
-    return _ingest(store, files, course, tuple(skills or ()), "added", progress, bounds, report)
+    return files
 
 
 def ingest_course(
@@ -194,12 +244,7 @@ def _ingest(
         try:
             if had is not None and had != origin:
                 raise SourceFileError(_CLASH[origin].format(source=source, course=course))
-            sections, junk = extract_sections(path, source, limits)
-            chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin,
-                                    max_words=limits.chunk_words)
-            if not chunks:
-                raise SourceFileError("no text to index (only headings?); add body text under the headings")
-            _within(limits.chunks_problem(len(chunks)))
+            chunks, junk = _file_chunks(path, source, course, skills, origin, limits)
         except SourceFileError as exc:
             report.files.append(FileResult(str(path), source, "skipped", message=str(exc)))
             continue
@@ -208,6 +253,18 @@ def _ingest(
         report.files.append(FileResult(str(path), source, status, added, removed, len(chunks), junk_pages=junk))
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _file_chunks(path: Path, source: str, course: str, skills: tuple[str, ...], origin: Literal["course", "added"],
+                 limits: IngestLimits) -> tuple[list[Chunk], int]:
+    """The chunks of one file and its PDF pages left out, or SourceFileError saying why it cannot be used."""
+    sections, junk = extract_sections(path, source, limits)
+    chunks = chunk_sections(sections, course=course, source=source, default_skills=skills, origin=origin,
+                            max_words=limits.chunk_words)
+    if not chunks:
+        raise SourceFileError("no text to index (only headings?); add body text under the headings")
+    _within(limits.chunks_problem(len(chunks)))
+    return chunks, junk
 
 
 _CLASH = {
@@ -308,71 +365,18 @@ def _section(source: str, heading_path: Sequence[str], text: str, line: int) -> 
     return SourceSection(file=source, heading_path=tuple(heading_path), text=text, skills=(), style=None, line=line)
 
 
-class _HTMLText(HTMLParser):
-    """Collects (heading path, text, line) blocks from HTML: headings open sections, scripts/styles/nav are dropped."""
-
-    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "nav", "head"})
-    BLOCK = frozenset(
-        {"p", "div", "li", "br", "tr", "td", "th", "section", "article", "pre", "blockquote", "dd", "dt", "ul", "ol",
-         "table", "main", "header", "footer", "figure", "figcaption", "hr"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[tuple[list[str], list[str], int]] = [([], [""], 1)]
-        self.path: list[tuple[int, str]] = []
-        self.title = ""
-        self._skip = 0
-        self._in_title = False
-        self._heading: tuple[int, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self.SKIP:
-            self._skip += 1
-        elif re.fullmatch(r"h[1-6]", tag) and not self._skip:
-            self._heading = (int(tag[1]), [])
-        elif tag in self.BLOCK:
-            self.sections[-1][1].append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self.SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif re.fullmatch(r"h[1-6]", tag) and self._heading is not None:
-            level, parts = self._heading
-            self._heading = None
-            while self.path and self.path[-1][0] >= level:
-                self.path.pop()
-            self.path.append((level, " ".join("".join(parts).split())))
-            self.sections.append(([h for _, h in self.path], [""], self.getpos()[0]))
-        elif tag in self.BLOCK:
-            self.sections[-1][1].append("")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif self._skip:
-            return
-        elif self._heading is not None:
-            self._heading[1].append(data)
-        else:
-            self.sections[-1][1][-1] += data
-
-
 def _html_sections(text: str, source: str) -> list[SourceSection]:
-    parser = _HTMLText()
-    parser.feed(text)
-    parser.close()
-    title = " ".join(parser.title.split())
+    """The sections of an HTML page, its navigation, headers, footers, cookie banners and the like left out
+    (html_text.py); text before the first heading is filed under the page's title."""
+    try:
+        title, blocks = page_blocks(text)
+    except PageTooDeep as exc:
+        raise SourceFileError(str(exc)) from exc
     out = []
-    for path, blocks, line in parser.sections:
-        paragraphs = [" ".join(b.split()) for b in blocks]
-        body = "\n\n".join(p for p in paragraphs if p)
+    for block in blocks:
+        body = block.text
         if body:
-            out.append(_section(source, path or ([title] if title else []), body, line))
+            out.append(_section(source, block.path or ([title] if title else []), body, block.line))
     return out
 
 

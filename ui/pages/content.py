@@ -3,6 +3,7 @@ analyse items from the attempt log."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import tempfile
@@ -18,7 +19,16 @@ from tutor.course.paths import OutsideFolderError, inside
 from tutor.course.problems import ContentError
 from tutor.distractors import answers_of, choice_counts, free_text_items, misconception_counts
 from tutor.records import item_analysis
-from tutor.retrieval import EmbeddingModelError, PassageStore, StoreError, ingest_course, ingest_paths
+from tutor.retrieval import (
+    EmbeddingModelError,
+    FilePreview,
+    IngestLimits,
+    PassageStore,
+    StoreError,
+    ingest_course,
+    ingest_paths,
+    preview_paths,
+)
 from tutor.session import Tutor
 from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
@@ -68,23 +78,34 @@ def validate_tab(tutor: Tutor) -> None:
 
 
 def new_courses_section(tutor: Tutor) -> None:
-    """Course folders added under the content folder since the app started: load them with one button."""
+    """Course folders added under the content folder since the app started: load them with one button. A folder
+    that does not validate is listed with its problems (the other courses work meanwhile)."""
     folders = tutor.new_course_folders()
     if not folders:
         return
-    names = ", ".join(p.name for p in folders)
+    problems = {folder: validate_course(folder) for folder in folders}  # read now: the author may have fixed it
+    for folder in (f for f in folders if problems[f]):
+        found = problems[folder]
+        st.error(f"Course folder {folder.name} cannot be loaded: {len(found)} problem(s), the first: {found[0]}. "
+                 "The other courses work; fix these and the course can be loaded here.", icon=":material/error:")
+        with st.expander(f"All {len(found)} problem(s) in {folder.name}"):
+            st.dataframe(render.problem_rows(found), hide_index=True)
+    ready = [f for f in folders if not problems[f]]
+    if not ready:
+        return
+    names = ", ".join(p.name for p in ready)
     st.info(f"New course folder(s) found: {names}.", icon=":material/create_new_folder:")
     if not st.button("Load new courses", type="primary", icon=":material/refresh:", key="load_new_courses"):
         return
     auth.require(Action.CONTENT_UPLOAD)
-    for folder in folders:
+    for folder in ready:
         try:
             course = tutor.add_course(folder)
         except ContentError as exc:
             st.error(f"{folder.name}: {len(exc.problems)} problem(s); validate it above to see them.")
             continue
         if isinstance(tutor.store, PassageStore):
-            report = ingest_course(tutor.store, folder)
+            report = ingest_course(tutor.store, folder, limits=IngestLimits.from_settings(tutor.settings))
             st.success(f"Loaded {course.title}: {sum(f.chunks for f in report.files)} passages. It is now in "
                        "Learn and in the upload picker.")
         else:
@@ -92,9 +113,13 @@ def new_courses_section(tutor: Tutor) -> None:
 
 
 def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
+    """Choose files, see the passages they would make (and what is wrong with them), then store them or cancel."""
     course = tutor.courses[course_id]
     st.markdown(f"Add Markdown, text, HTML or PDF material to **{course.title}**. Sections that name no skill "
-                "are filed under the skills you pick here.")
+                "are filed under the skills you pick here. You see the passages before anything is stored.")
+    shown = st.session_state.pop("upload_results", None)
+    if shown:
+        show_results(*shown)
     round_ = int(st.session_state.get("upload_round", 0))
     files = st.file_uploader("Source files", type=UPLOAD_TYPES, accept_multiple_files=True,
                              key=f"upload_files_{round_}")
@@ -104,43 +129,95 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
     if me and any(j.kind == "ingest" for j in jobs.get_queue().jobs(me.id, limit=5)):
         with st.expander("Your large uploads (added by queued jobs)", expanded=True):
             jobs.panel(me, kinds=["ingest"])
-    if not st.button("Add to course", type="primary", disabled=not files, icon=":material/upload:",
-                     key="upload_button"):
+    if not files:
         return
-    auth.require(Action.CONTENT_UPLOAD)
-    if sum(f.size for f in files or []) > tutor.settings.large_upload_mb * 1024 * 1024:
-        queue_upload(tutor, course_id, files or [], skills)
-        st.session_state["upload_round"] = round_ + 1
+    if sum(f.size for f in files) > tutor.settings.large_upload_mb * 1024 * 1024:
+        st.info(f"These files are over {tutor.settings.large_upload_mb:g} MB together: a queued job adds them "
+                "(`tutor content add`), without a preview.", icon=":material/hourglass_top:")
+        if st.button("Queue these files", type="primary", icon=":material/upload:", key="upload_button"):
+            auth.require(Action.CONTENT_UPLOAD)
+            queue_upload(tutor, course_id, files, skills)
+            st.session_state["upload_round"] = round_ + 1
         return
-    results: list[dict[str, str | int]] = []
-    bar = st.progress(0.0, text="Adding files…")
+    limits = IngestLimits.from_settings(tutor.settings)  # the same bounds as `tutor content add`
     with tempfile.TemporaryDirectory(prefix="tutor-upload-") as tmp:
-        for i, upload in enumerate(files or []):
-            name = safe_name(upload.name)
-            bar.progress(i / len(files or [1]), text=f"Adding {name} ({i + 1} of {len(files or [])})…")
-            path = Path(tmp) / name
+        paths = []
+        for upload in files:
+            path = Path(tmp) / safe_name(upload.name)
             path.write_bytes(upload.getvalue())
-            try:
-                report = ingest_paths(store, [path], course=course_id, skills=skills or None)
-            except (StoreError, EmbeddingModelError) as exc:
-                st.error(str(exc))
-                return
-            for result in report.files:
-                results.append({"File": name, "Status": result.status, "Chunks": result.chunks,
-                                "Added": result.added, "Removed": result.removed, "Message": result.message})
+            paths.append(path)
+        previews = cached_preview(store, paths, course_id, skills, limits)
+        usable = sum(len(p.chunks) for p in previews)
+        st.markdown(f"**Preview: {usable} passage(s) from {len(previews) - sum(p.skipped for p in previews)} of "
+                    f"{len(previews)} file(s).** Nothing is stored until you press *Store these passages*.")
+        for warning in render.preview_warnings(previews):
+            st.warning(warning, icon=":material/warning:")
+        if usable:
+            st.dataframe(render.preview_rows(previews), hide_index=True, key=f"upload_preview_{round_}")
+        store_it, cancel = st.columns(2)
+        if cancel.button("Cancel", icon=":material/close:", key="upload_cancel"):
+            st.session_state["upload_round"] = round_ + 1
+            st.rerun()
+        if not store_it.button("Store these passages", type="primary", disabled=not usable,
+                               icon=":material/upload:", key="upload_button"):
+            return
+        auth.require(Action.CONTENT_UPLOAD)
+        results = store_files(store, paths, course_id, skills, limits)
+    if results is not None:
+        st.session_state["upload_results"] = (course.title, results,
+                                              render.unusable_sources(store.list_sources(course_id),
+                                                                      [str(r["File"]) for r in results]))
+        st.session_state["upload_round"] = round_ + 1
+        st.rerun()
+
+
+def cached_preview(store: PassageStore, paths: list[Path], course_id: str, skills: list[str],
+                   limits: IngestLimits) -> list[FilePreview]:
+    """The preview of the chosen files, worked out once per choice (files, skills, course, limits) and kept in the
+    session: the page reruns on every click, and reading a PDF again each time would be slow."""
+    digest = hashlib.sha256(repr((course_id, sorted(skills), limits)).encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    key = digest.hexdigest()
+    kept = st.session_state.get("upload_preview")
+    if kept and kept[0] == key:
+        return list(kept[1])
+    previews = preview_paths(store, paths, course=course_id, skills=skills or None, limits=limits)
+    st.session_state["upload_preview"] = (key, previews)
+    return previews
+
+
+def store_files(store: PassageStore, paths: list[Path], course_id: str, skills: list[str],
+                limits: IngestLimits) -> list[dict[str, str | int]] | None:
+    """Ingest the previewed files one by one (a progress bar); a row per file, or None after a store error."""
+    results: list[dict[str, str | int]] = []
+    bar = st.progress(0.0, text="Storing…")
+    for i, path in enumerate(paths):
+        bar.progress(i / len(paths), text=f"Storing {path.name} ({i + 1} of {len(paths)})…")
+        try:
+            report = ingest_paths(store, [path], course=course_id, skills=skills or None, limits=limits)
+        except (StoreError, EmbeddingModelError) as exc:
+            st.error(str(exc))
+            return None
+        for result in report.files:
+            results.append({"File": path.name, "Status": result.status, "Chunks": result.chunks,
+                            "Added": result.added, "Removed": result.removed, "Message": result.message})
     bar.progress(1.0, text=f"Done: {len(results)} file(s).")
+    return results
+
+
+def show_results(title: str, results: list[dict[str, str | int]], unusable: list[str]) -> None:
+    """What the last "Store these passages" did (kept over the rerun that clears the file picker)."""
     skipped = [r for r in results if r["Status"] == "skipped"]
-    unusable = render.unusable_sources(store.list_sources(course_id), [str(r["File"]) for r in results])
     if skipped:
         st.warning(f"{len(skipped)} file(s) skipped; see the message column.")
     elif unusable:
-        st.warning(f"Added {len(results)} file(s), but " + "; ".join(unusable) + ". Pick the skills (and give "
+        st.warning(f"Stored {len(results)} file(s), but " + "; ".join(unusable) + ". Pick the skills (and give "
                    "sections a `style:`) and add the file again, or it cannot be used for explanations.",
                    icon=":material/warning:")
     else:
-        st.success(f"Added {len(results)} file(s) to {course.title}.")
+        st.success(f"Stored {len(results)} file(s) in {title}.")
     st.table(results)
-    st.session_state["upload_round"] = round_ + 1
 
 
 def queue_upload(tutor: Tutor, course_id: str, files: list[UploadedFile], skills: list[str]) -> None:
