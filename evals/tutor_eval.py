@@ -412,6 +412,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     ax.bar(names, [f["usage"]["cost_per_learner_usd"] or 0.0 for f in figs], color="tab:green")
     ax.set_ylim(bottom=0)  # offline runs cost nothing: no axis below zero
     ax.set_title("cost per learner (USD)")
+    if not any(f["usage"]["cost_per_learner_usd"] for f in figs):  # an empty panel would read as missing data
+        ax.text(0.5, 0.5, "no LLM calls: offline runs cost nothing", ha="center", va="center",
+                transform=ax.transAxes, color="dimgray")
     meta = report["meta"]
     fig.suptitle(f"Tutor eval: {meta['course']}, {meta['learners']} learners, seed {meta['seed']}")
     fig.tight_layout()
