@@ -38,6 +38,14 @@ def declared_only(node: Node) -> Node:
     return checked
 
 
+NODES: dict[str, Callable[..., Any]] = {
+    "pick_skill": nodes.pick_skill, "explain": nodes.explain, "remediate": nodes.remediate, "ask": nodes.ask,
+    "wait": nodes.wait, "hint": nodes.hint, "skip": nodes.skip, "status": nodes.status,
+    "answer_question": nodes.answer_question, "grade": nodes.grade, "gate": nodes.decide, "review": nodes.review,
+}
+"""The graph's nodes by name (each wrapped by `declared_only` when added)."""
+
+
 def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     """pick_skill -> explain | remediate -> ask -> wait -> grade -> gate | review -> ask | pick_skill.
 
@@ -46,18 +54,8 @@ def build_graph() -> StateGraph[TutorState, Context, TutorState, TutorState]:
     wait also routes to hint, skip, status and answer_question, which come back to wait (or ask, for skip).
     """
     graph = StateGraph(TutorState, context_schema=Context)
-    graph.add_node("pick_skill", declared_only(nodes.pick_skill))
-    graph.add_node("explain", declared_only(nodes.explain))
-    graph.add_node("remediate", declared_only(nodes.remediate))
-    graph.add_node("ask", declared_only(nodes.ask))
-    graph.add_node("wait", declared_only(nodes.wait))
-    graph.add_node("hint", declared_only(nodes.hint))
-    graph.add_node("skip", declared_only(nodes.skip))
-    graph.add_node("status", declared_only(nodes.status))
-    graph.add_node("answer_question", declared_only(nodes.answer_question))
-    graph.add_node("grade", declared_only(nodes.grade))
-    graph.add_node("gate", declared_only(nodes.decide))
-    graph.add_node("review", declared_only(nodes.review))
+    for name, node in NODES.items():
+        graph.add_node(name, declared_only(node))
 
     graph.add_edge(START, "pick_skill")
     graph.add_conditional_edges(
