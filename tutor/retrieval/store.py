@@ -11,7 +11,7 @@ the chunk's headings, see `index_text`) is embedded on its own and kept in a sec
 (`<chunks collection>-sentences`, ids `<chunk id>:<n>`); a chunk's dense score is then that of its best sentence,
 so a short question matches the one sentence that answers it rather than a chunk's average over several ideas
 (sentence-window retrieval). The chunk's own vector is the normalised mean of its sentences' vectors (used for
-diversity), so each word is embedded once, but ingest is about 1.7x slower (each sentence repeats the headings).
+diversity), so each word is embedded once, but ingest is about 1.6x slower (each sentence repeats the headings).
 A course is searched by sentences only when every chunk of it has them; otherwise by chunk vectors.
 """
 
@@ -254,9 +254,9 @@ class PassageStore:
     ) -> list[Section]:
         """The k sections of `course` best answering `query`, each once, best first.
 
-        Chunks are searched (dense by their best sentence, BM25, or both fused by reciprocal rank: `mode`) and their
-        scores aggregated per section (sections.aggregate); each result is the whole section (bounded) with its
-        best chunk marked.
+        Chunks are searched (dense: by their vectors, or by their best sentence where the course has sentence
+        vectors; BM25; or both fused by reciprocal rank: `mode`) and their scores aggregated per section
+        (sections.aggregate); each result is the whole section (bounded) with its best chunk marked.
         skills: keep sections teaching any of these. exclude_ids / exclude_styles: never return these sections
         (ids of sections or of their chunks; an alternate explanation skips what was shown). diversity: 0..1,
         re-rank by maximal marginal relevance so a section much like a higher-ranked one is pushed down.
