@@ -7,6 +7,10 @@ including process start-up), p50/p95 turn time, and checks through the ledger ex
 acknowledged answer is recorded exactly once under its question: 0 lost, 0 duplicated. PostgreSQL runs on a
 throwaway local server (Debian's binaries, as in the tests). `both` runs SQLite, then PostgreSQL, then each again,
 in this process, and prints PostgreSQL's turns/s over SQLite's (the median of the two runs each).
+
+A turn is what a page does: read the session (`Tutor.view`), then send the answer to the question shown. Each
+simulated learner works its answer out from the ledger's row for that question (item and seed), standing in for
+a person reading the page.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.support.learner import answer, course_dir
+from tests.support.learner import answer_to, course_dir
 from tutor.course.loader import load_course
 from tutor.records import Records
 from tutor.records.export import ledger_rows
@@ -47,7 +51,7 @@ def worker(data: str, store: str, url: str, learners: list[str], turns: int, out
             pending = tutor.view(learner, COURSE).pending
             if pending is None:
                 continue
-            text = answer(tutor, learner, COURSE, right=(turn % 4) != 3)
+            text = answer_to(tutor, COURSE, pending["question_id"], right=(turn % 4) != 3)
             start = time.perf_counter()
             events = list(tutor.send(learner, COURSE, text, question_id=pending["question_id"]))
             times.append(time.perf_counter() - start)

@@ -22,7 +22,18 @@ def pending_instance(tutor: Tutor, learner: str, course_id: str) -> tuple[Any, A
 
 def answer(tutor: Tutor, learner: str, course_id: str, *, right: bool) -> str:
     """A right (or a wrong but readable) answer to the pending item."""
-    item, instance = pending_instance(tutor, learner, course_id)
+    return _answer(*pending_instance(tutor, learner, course_id), right=right)
+
+
+def answer_to(tutor: Tutor, course_id: str, question_id: str, *, right: bool) -> str:
+    """A right (or a wrong but readable) answer to an issued question, its item and instance read from the ledger."""
+    question = tutor.records.question(question_id)
+    assert question is not None, f"no question {question_id} in the ledger"
+    item = tutor.course(course_id).item(question.item_id)
+    return _answer(item, instantiate(item, question.seed), right=right)
+
+
+def _answer(item: Any, instance: Any, *, right: bool) -> str:
     if isinstance(item, MultipleChoiceItem):
         choice = next(c for c in item.choices if c.correct == right)
         return choice.text

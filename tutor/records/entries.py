@@ -145,6 +145,10 @@ class RecordedAttempt:
     mode: Mode
     return_to: str | None
     created_at: datetime
+    learner_id: str
+    course_id: str
+    pending_review: bool
+    """Waiting for a person's review: not evidence yet."""
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import cast
 
 from filelock import FileLock
-from sqlalchemy import ColumnElement, create_engine, event, func, or_, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, create_engine, event, func, insert, or_, select, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,8 +73,10 @@ class Records:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # reads on PostgreSQL run on autocommit connections: one round trip per query, no BEGIN/COMMIT
-        self._autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # reads on PostgreSQL run on connections made in autocommit mode (a pool of their own, so no mode switch
+        # or reset per use): one round trip per query, no BEGIN/COMMIT
+        self._autocommit = (create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                                          **_engine_options(url))
                             if self.engine.dialect.name == "postgresql" else self.engine)
         self._readers = sessionmaker(self._autocommit, expire_on_commit=False)
         self._local_locks: dict[str, threading.Lock] = {}
@@ -118,85 +120,101 @@ class Records:
 
     # ------------------------------------------------------------------ writes
 
+    def _write_row(self, row: Base) -> None:
+        """Write one new row. An attempt or decision goes with its outbox rows in one transaction when there is an
+        outbox (xAPI); otherwise a row is one INSERT, a transaction of its own: one round trip on PostgreSQL."""
+        if self._outbox is not None and isinstance(row, AttemptRow | DecisionRow):
+            with self._session() as session:
+                session.add(row)
+                session.flush()
+                self._to_outbox(session, row)
+            return
+        values = {c.key: getattr(row, c.key) for c in type(row).__table__.columns if getattr(row, c.key) is not None}
+        with self._statement() as connection:
+            connection.execute(insert(type(row)), values)
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[Connection]:
+        """A connection whose statements each commit on their own (PostgreSQL: autocommit, no BEGIN/COMMIT round
+        trips; SQLite: a transaction committed when the block ends)."""
+        if self.backend == "postgresql":
+            with self._autocommit.connect() as connection:
+                yield connection
+        else:
+            with self.engine.begin() as connection:
+                yield connection
+
     def issue_question(self, question: IssuedQuestion) -> None:
         """Write a question before it is shown. Issuing the same question id twice is an error."""
-        with self._session() as session:
-            session.add(QuestionRow(
-                question_id=question.question_id, learner_id=question.learner_id, course_id=question.course_id,
-                skill_id=question.skill_id, item_id=question.item_id, form=question.form, kind=question.kind,
-                seed=question.seed, params=question.params, mode=question.mode, return_to=question.return_to,
-                issued_at=question.issued_at,
-            ))
+        self._write_row(QuestionRow(
+            question_id=question.question_id, learner_id=question.learner_id, course_id=question.course_id,
+            skill_id=question.skill_id, item_id=question.item_id, form=question.form, kind=question.kind,
+            seed=question.seed, params=question.params, mode=question.mode, return_to=question.return_to,
+            issued_at=question.issued_at,
+        ))
 
     def record_attempt(self, graded: GradedAnswer) -> RecordedAttempt:
         """Write the graded answer to its question in one transaction; returns the row now in the ledger.
 
         The exact replay of the recorded answer returns the recorded row (its original grade and feedback);
-        a different answer to an answered question raises AnswerConflict.
+        a different answer to an answered question raises AnswerConflict. (A question row is never changed
+        once issued, so it is read before the write, not inside its transaction.)
         """
+        question = self.question(graded.question_id)
+        if question is None:
+            raise UnknownQuestion(f"no question {graded.question_id!r} was issued")
+        row = AttemptRow(
+            question_id=graded.question_id, learner_id=question.learner_id, course_id=question.course_id,
+            skill_id=question.skill_id, item_id=question.item_id, form=question.form, kind=question.kind,
+            params=question.params, answer=graded.answer, correct=graded.correct, grader=graded.grader,
+            misconception=graded.misconception, hints_used=graded.hints_used,
+            review=question.mode != "learn", feedback=graded.feedback, created_at=graded.created_at,
+            confidence=graded.confidence, grader_reasons=list(graded.reasons) or None,
+            review_status="pending" if graded.pending_review else None, review_seen=False,
+        )
         try:
-            with self._session() as session:
-                question = session.scalar(select(QuestionRow).where(QuestionRow.question_id == graded.question_id))
-                if question is None:
-                    raise UnknownQuestion(f"no question {graded.question_id!r} was issued")
-                row = AttemptRow(
-                    question_id=graded.question_id, learner_id=question.learner_id, course_id=question.course_id,
-                    skill_id=question.skill_id, item_id=question.item_id, form=question.form, kind=question.kind,
-                    params=question.params, answer=graded.answer, correct=graded.correct, grader=graded.grader,
-                    misconception=graded.misconception, hints_used=graded.hints_used,
-                    review=question.mode != "learn", feedback=graded.feedback, created_at=graded.created_at,
-                    confidence=graded.confidence, grader_reasons=list(graded.reasons) or None,
-                    review_status="pending" if graded.pending_review else None,
-                )
-                session.add(row)
-                session.flush()
-                self._to_outbox(session, row)
-                return _recorded(row, question)
+            self._write_row(row)
         except IntegrityError:
             pair = self._attempt_and_question(graded.question_id)
             if pair is not None and pair[0].answer == graded.answer:
                 return _recorded(*pair)  # the same answer again (a retry): nothing new to write
             log.error("attempt on %s conflicts with the recorded one", graded.question_id)
             raise AnswerConflict(f"question {graded.question_id!r} already has a different answer") from None
+        return _recorded(row, question)
 
     def add_decision(self, decision: Decision) -> None:
         """The gate's decision after an attempt; writing the same decision for the same attempt is a no-op."""
         key = f"{decision.question_id}:{decision.kind}"
         try:
-            with self._session() as session:
-                row = DecisionRow(
-                    key=key, learner_id=decision.learner_id, course_id=decision.course_id,
-                    skill_id=decision.skill_id, status=decision.status, p_known=decision.p_known,
-                    reasons=decision.reasons, misconceptions=decision.misconceptions, created_at=decision.created_at,
-                    evidence=decision.evidence, criterion=decision.criterion,
-                    course_version=decision.course_version or None,
-                )
-                session.add(row)
-                self._to_outbox(session, row)
+            self._write_row(DecisionRow(
+                key=key, learner_id=decision.learner_id, course_id=decision.course_id,
+                skill_id=decision.skill_id, status=decision.status, p_known=decision.p_known,
+                reasons=decision.reasons, misconceptions=decision.misconceptions, created_at=decision.created_at,
+                evidence=decision.evidence, criterion=decision.criterion,
+                course_version=decision.course_version or None,
+            ))
         except IntegrityError:
-            with self._session() as session:
+            with self._reading() as session:
                 existing = session.scalar(select(DecisionRow).where(DecisionRow.key == key))
             if existing is None or (existing.skill_id, existing.status) != (decision.skill_id, decision.status):
                 raise
             # the node re-ran after a crash and reached the same decision on the same attempts
 
     def add_explanation(self, shown: Explanation) -> None:
-        with self._session() as session:
-            session.add(ExplanationRow(
-                key=uuid.uuid4().hex, learner_id=shown.learner_id, course_id=shown.course_id,
-                skill_id=shown.skill_id, purpose=shown.purpose, style=shown.style, passages=shown.passages,
-                provider=shown.provider, created_at=shown.created_at,
-            ))
+        self._write_row(ExplanationRow(
+            key=uuid.uuid4().hex, learner_id=shown.learner_id, course_id=shown.course_id,
+            skill_id=shown.skill_id, purpose=shown.purpose, style=shown.style, passages=shown.passages,
+            provider=shown.provider, created_at=shown.created_at,
+        ))
 
     def add_usage(self, usage: Usage) -> None:
-        with self._session() as session:
-            session.add(UsageRow(
-                key=uuid.uuid4().hex, learner_id=usage.learner_id, course_id=usage.course_id,
-                purpose=usage.purpose, provider=usage.provider, model=usage.model,
-                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
-                fallback_reason=usage.fallback_reason, created_at=usage.created_at,
-            ))
+        self._write_row(UsageRow(
+            key=uuid.uuid4().hex, learner_id=usage.learner_id, course_id=usage.course_id,
+            purpose=usage.purpose, provider=usage.provider, model=usage.model,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
+            fallback_reason=usage.fallback_reason, created_at=usage.created_at,
+        ))
 
     # ------------------------------------------------------------------ reads
 
@@ -402,6 +420,7 @@ class Records:
 
     def close(self) -> None:
         self.engine.dispose()
+        self._autocommit.dispose()
 
 
 def _graded() -> ColumnElement[bool]:
@@ -419,7 +438,8 @@ def _recorded(attempt: AttemptRow, question: QuestionRow) -> RecordedAttempt:
         question_id=attempt.question_id, skill_id=attempt.skill_id, item_id=attempt.item_id, form=attempt.form,
         kind=attempt.kind, answer=attempt.answer, correct=attempt.correct, misconception=attempt.misconception,
         feedback=attempt.feedback, mode=cast(Mode, question.mode), return_to=question.return_to,
-        created_at=_aware(attempt.created_at),
+        created_at=_aware(attempt.created_at), learner_id=attempt.learner_id, course_id=attempt.course_id,
+        pending_review=attempt.review_status == "pending",
     )
 
 
