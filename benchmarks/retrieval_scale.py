@@ -1,6 +1,7 @@
 """Retrieval at scale: ingest throughput and query latency at 1k, 10k and 100k chunks.
 
     python -m benchmarks.retrieval_scale [--sizes 1000,10000,100000] [--model-chunks 2000] [--json OUT]
+                                         [--sentence-vectors]
 
 For each size a fresh embedded store gets one course holding both sample courses' real sections plus synthetic
 filler sections (real sentences recombined, so they are plausible distractors, 150-240 words like the real ones)
@@ -20,6 +21,9 @@ with the old passages (sections up to 300 words whole, ~250-word pieces: the bas
 chunks, alternating, median of two runs each, in this process: chunks/s, words/s and their ratios. On a shared
 machine absolute figures are noisy; the ratios are measured under the same load.
 Search returns sections, so recall@5 and latency are per search call returning 5 distinct sections.
+With `--sentence-vectors` the stores of every size also embed each sentence (setting retrieval_sentence_vectors),
+and the chunk-size comparison adds the 60-120-word chunks with sentence vectors as a third store, with its ratios
+to the same chunks without them.
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ class SentenceMeanEmbedding(EmbeddingFunction[Documents]):
             return list(self.model.embed(texts))
         out = []
         for text in texts:
-            parts = [self.sentences[s] for s in split_sentences(text) if s in self.sentences]
+            body = text.rpartition("\n\n")[2]  # the store embeds each sentence after its headings
+            parts = [self.sentences[s] for s in split_sentences(body) if s in self.sentences]
             vector = np.mean(parts, axis=0) if parts else self.model.embed([text])[0]
             out.append((vector / np.linalg.norm(vector)).astype(np.float32))
         return out
@@ -121,7 +126,7 @@ def filler_files(folder: Path, sentences: list[str], count: int, seed: int) -> l
 
 
 def compare_chunking(model: MiniLMEmbeddingFunction, sentences: list[str], content_dir: Path, filler_chunks: int,
-                     runs: int = 2) -> dict[str, Any]:
+                     runs: int = 2, sentence_search: bool = False) -> dict[str, Any]:
     """Ingest with the model at the baseline passage size and at today's chunk size, alternating, same files."""
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="retrieval-chunking-") as tmp:
@@ -129,11 +134,14 @@ def compare_chunking(model: MiniLMEmbeddingFunction, sentences: list[str], conte
         folder.mkdir()
         files = real_sources(content_dir) + filler_files(folder, sentences, filler_chunks, seed=7)
         total_words = words(files)
-        timings: dict[str, list[tuple[int, float]]] = {"baseline_300": [], "chunks_120": []}
+        configs = [("baseline_300", BASELINE_WORDS, False), ("chunks_120", IngestLimits.chunk_words, False)]
+        if sentence_search:
+            configs.append(("chunks_120_sentences", IngestLimits.chunk_words, True))
+        timings: dict[str, list[tuple[int, float]]] = {name: [] for name, _, _ in configs}
         for run in range(runs):
-            for name, size in (("baseline_300", BASELINE_WORDS), ("chunks_120", IngestLimits.chunk_words)):
-                store = open_store(Settings(_env_file=None, data_dir=Path(tmp) / f"{name}-{run}", chroma_url=None),
-                                   model)
+            for name, size, by_sentences in configs:
+                store = open_store(Settings(_env_file=None, data_dir=Path(tmp) / f"{name}-{run}", chroma_url=None,
+                                            retrieval_sentence_vectors=by_sentences), model)
                 report = ingest_paths(store, files, course=COURSE, limits=IngestLimits(chunk_words=size))
                 timings[name].append((report.added, report.seconds))
         for name, runs_done in timings.items():
@@ -144,6 +152,9 @@ def compare_chunking(model: MiniLMEmbeddingFunction, sentences: list[str], conte
     result["chunks_per_s_ratio"] = round(result["chunks_120"]["chunks_per_s"] / result["baseline_300"]["chunks_per_s"],
                                          2)
     result["words_per_s_ratio"] = round(result["chunks_120"]["words_per_s"] / result["baseline_300"]["words_per_s"], 2)
+    if sentence_search:
+        result["sentences_words_per_s_ratio"] = round(
+            result["chunks_120_sentences"]["words_per_s"] / result["chunks_120"]["words_per_s"], 2)
     return result
 
 
@@ -195,10 +206,12 @@ def compare_models(texts: list[str], runs: int = 3) -> dict[str, Any]:
 
 
 def run_size(size: int, model: MiniLMEmbeddingFunction, sentence_vectors: dict[str, Any], sentences: list[str],
-             questions: list[Any], content_dir: Path, model_chunks: int) -> dict[str, Any]:
+             questions: list[Any], content_dir: Path, model_chunks: int,
+             sentence_search: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"retrieval-scale-{size}-") as tmp:
         ef = SentenceMeanEmbedding(model, sentence_vectors)
-        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None), ef)
+        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None,
+                                    retrieval_sentence_vectors=sentence_search), ef)
         ef.model_budget = 10**9
         real = ingest_paths(store, real_sources(content_dir), course=COURSE)
         filler_dir = Path(tmp) / "filler"
@@ -239,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--content-dir", type=Path, default=Path("content"))
     parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder of retrieval_<course>.yaml files")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--sentence-vectors", action="store_true",
+                        help="stores also embed each sentence (dense search by a chunk's best sentence)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -257,17 +272,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"embedding {models['passages']} real passages: exact {models['exact']['passages_per_s']}/s, fused int8 "
           f"{models['fused_int8']['passages_per_s']}/s ({models['fused_int8']['variant']}), "
           f"{models['speedup']}x; cosine min {models['cosine_min']} mean {models['cosine_mean']}")
-    chunking = report["chunk_size"] = compare_chunking(model, sentences, args.content_dir, args.compare_chunks)
+    report["sentence_vectors"] = args.sentence_vectors
+    chunking = report["chunk_size"] = compare_chunking(model, sentences, args.content_dir, args.compare_chunks,
+                                                       sentence_search=args.sentence_vectors)
     base, new = chunking["baseline_300"], chunking["chunks_120"]
     print(f"chunk size, same {new['words']} words ingested with the model (median of 2, alternating): baseline "
           f"(<=300-word passages) {base['chunks']} chunks {base['chunks_per_s']}/s {base['words_per_s']} words/s; "
           f"60-120-word chunks {new['chunks']} chunks {new['chunks_per_s']}/s {new['words_per_s']} words/s; "
           f"ratio chunks/s {chunking['chunks_per_s_ratio']}x, words/s {chunking['words_per_s_ratio']}x", flush=True)
+    if args.sentence_vectors:
+        with_sentences = chunking["chunks_120_sentences"]
+        print(f"the same chunks with sentence vectors: {with_sentences['chunks_per_s']}/s "
+              f"{with_sentences['words_per_s']} words/s, {chunking['sentences_words_per_s_ratio']}x the words/s "
+              "without them", flush=True)
     print(f"ingest below uses the {model.variant} model")
     print(f"{'chunks':>8} {'ingest/s model':>15} {'words/s model':>14} {'ingest/s rest':>14} {'bm25 build s':>13} "
           f"{'dense p50/p95':>14} {'bm25 p50/p95':>14} {'hybrid p50/p95':>15} {'hybrid R@5':>11}")
     for size in sizes:
-        r = run_size(size, model, vectors, sentences, questions, args.content_dir, args.model_chunks)
+        r = run_size(size, model, vectors, sentences, questions, args.content_dir, args.model_chunks,
+                     args.sentence_vectors)
         report["sizes"][str(size)] = r
         rest = r["ingest_without_model"]["chunks_per_s"]
         print(f"{r['chunks']:>8} {r['ingest_with_model']['chunks_per_s']:>15.1f} "

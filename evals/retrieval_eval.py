@@ -1,13 +1,15 @@
 """Retrieval eval: section-level recall@1, recall@5 and MRR of dense, BM25 and hybrid search on each course's
 labelled questions.
 
-    python -m evals.retrieval_eval [--json OUT] [--course ID ...]
+    python -m evals.retrieval_eval [--json OUT] [--course ID ...] [--sentence-vectors]
 
 Each course in content/ with a dataset evals/datasets/retrieval_<course>.yaml is ingested into a fresh temporary
 store (the real embedded Chroma and offline model; your own store is not touched) and every question is asked
 in every mode, filtered to the course only (as for a learner's free question). `hybrid+skill` also filters to
-the question's skill, as the tutor does when it explains a skill. Search returns sections (each once), and a
-label names a section (file and heading), so every figure is at the level of sections.
+the question's skill, as the tutor does when it explains a skill. `--sentence-vectors` builds the store with
+sentence vectors (setting retrieval_sentence_vectors: dense search by each chunk's best sentence).
+Search returns sections (each once), and a label names a section (file and heading), so every figure is at the level
+of sections.
 Questions with `learning:` (and those of questions_other_skills_<course>.yaml, whose `current_skill` means the
 same) were asked while learning another skill than the one whose sections answer them; they count in every
 figure and are also scored apart, where `tutor` scores the tutor's own choice of sections to answer a question
@@ -157,11 +159,14 @@ def evaluate_course(store: PassageStore, dataset: Dataset) -> tuple[dict[str, An
     return scores, misses
 
 
-def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATASETS) -> dict[str, Any]:
+def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATASETS,
+        sentence_vectors: bool = False) -> dict[str, Any]:
     datasets = sorted(datasets_dir.glob("retrieval_*.yaml"))
-    report: dict[str, Any] = {"courses": {}, "definitions": __doc__.split("\n\n")[-1].strip() if __doc__ else ""}
+    report: dict[str, Any] = {"courses": {}, "definitions": __doc__.split("\n\n")[-1].strip() if __doc__ else "",
+                              "sentence_vectors": sentence_vectors}
     with tempfile.TemporaryDirectory(prefix="retrieval-eval-") as tmp:
-        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None))
+        store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None,
+                                    retrieval_sentence_vectors=sentence_vectors))
         for path in datasets:
             dataset = load_dataset(path)
             if courses and dataset.course not in courses:
@@ -184,7 +189,8 @@ def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATAS
 
 
 def print_report(report: dict[str, Any]) -> None:
-    print(f"embedding model: {report.get('embedding', '?')}")
+    print(f"embedding model: {report.get('embedding', '?')}; dense search by "
+          + ("each chunk's best sentence" if report.get("sentence_vectors") else "chunk vectors"))
     for course, data in report["courses"].items():
         modes = dict(data["modes"])
         other = modes.pop("other_skill", None)
@@ -212,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", action="append", help="only this course (repeatable)")
     parser.add_argument("--content-dir", type=Path, default=Path("content"))
     parser.add_argument("--datasets", type=Path, default=DATASETS, help="folder of retrieval_<course>.yaml files")
+    parser.add_argument("--sentence-vectors", action="store_true",
+                        help="embed each sentence too and search densely by a chunk's best sentence")
     args = parser.parse_args(argv)
-    report = run(args.content_dir, args.course, args.datasets)
+    report = run(args.content_dir, args.course, args.datasets, args.sentence_vectors)
     if not report["courses"]:
         print(f"no retrieval datasets found in {args.datasets}", file=sys.stderr)
         return 1

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     retrieval_section_words: int = Field(
         400, ge=50, description="longest section (words) the tutor is given; a longer one is cut around its best chunk"
     )
+    retrieval_sentence_vectors: bool = Field(
+        False, description="also embed each sentence of a chunk, and search densely by a chunk's best sentence "
+        "(sharper for short questions; ingest about 1.6x slower); applies to material added from then on"
+    )
     ingest_max_pages: int = Field(2000, ge=1, description="a PDF with more pages than this is not ingested")
     ingest_max_chunks: int = Field(
         20000, ge=1, description="a file making more search chunks than this is not ingested"

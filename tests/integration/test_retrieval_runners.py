@@ -90,3 +90,23 @@ def test_the_benchmark_reports_throughput_and_latency_per_size(tiny: Path, capsy
     assert size["ingest_with_model"]["chunks"] == 3 and size["ingest_without_model"]["chunks"] == 60
     assert size["hybrid"]["p95_ms"] >= size["hybrid"]["p50_ms"] > 0
     assert "ingest/s model" in capsys.readouterr().out
+
+
+def test_with_sentence_vectors_the_eval_and_the_benchmark_search_by_sentences(
+    tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tiny / "out" / "sentences.json"
+    assert retrieval_eval.main(["--json", str(out), "--content-dir", str(tiny / "content"),
+                                "--datasets", str(tiny / "datasets"), "--sentence-vectors"]) == 0
+    report = json.loads(out.read_text())
+    assert report["sentence_vectors"] is True
+    assert report["courses"]["tiny"]["modes"]["hybrid"]["recall@5"] == pytest.approx(3 / 4, abs=1e-3)
+    assert "dense search by each chunk's best sentence" in capsys.readouterr().out
+    bench = tiny / "bench-sentences.json"
+    assert retrieval_scale.main(["--sizes", "63", "--model-chunks", "0", "--content-dir", str(tiny / "content"),
+                                 "--datasets", str(tiny / "datasets"), "--json", str(bench),
+                                 "--compare-chunks", "8", "--sentence-vectors"]) == 0
+    chunking = json.loads(bench.read_text())["chunk_size"]
+    with_sentences, without = chunking["chunks_120_sentences"], chunking["chunks_120"]
+    assert with_sentences["chunks"] == without["chunks"] and chunking["sentences_words_per_s_ratio"] > 0
+    assert "the same chunks with sentence vectors" in capsys.readouterr().out

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tutor.course.models import SourceSection
+from tutor.retrieval.sentences import LIST_ITEM, line_sentences
 from tutor.retrieval.store import Chunk
 
 MAX_WORDS = 120
@@ -24,9 +25,6 @@ MIN_WORDS = 60
 HARD_MAX_WORDS = 250
 
 PARAGRAPH, LINE, SPACE = "\n\n", "\n", " "
-_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|St|No|Art|Fig|approx)\.|\b[A-Z]\.)$")
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+")
-_LIST_ITEM = re.compile(r"\n(?=\s*(?:[-*+]|\d+[.)])\s)")
 
 
 @dataclass(frozen=True)
@@ -73,25 +71,14 @@ def split_pieces(text: str, max_words: int = MAX_WORDS, hard_max: int = HARD_MAX
 def _units(text: str, hard_max: int) -> list[Unit]:
     units: list[Unit] = []
     for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
-        for line_number, line in enumerate(_LIST_ITEM.split(paragraph)):
+        for line_number, line in enumerate(LIST_ITEM.split(paragraph)):
             sep = PARAGRAPH if number and not line_number else (LINE if line_number else SPACE)
-            for sentence in _sentences(line):
+            for sentence in line_sentences(line):
                 words = sentence.split()
                 for start in range(0, len(words), hard_max):
                     units.append(Unit(" ".join(words[start : start + hard_max]), sep))
                     sep = SPACE
     return units
-
-
-def _sentences(line: str) -> list[str]:
-    """Sentences of one line of prose; a split after an abbreviation ("e.g.", "Dr.", an initial) is undone."""
-    out: list[str] = []
-    for part in _SENTENCE_END.split(line.strip()):
-        if out and _ABBREVIATION.search(out[-1]):
-            out[-1] += " " + part
-        elif part:
-            out.append(part)
-    return out
 
 
 def _pack(units: list[Unit], total: int, max_words: int) -> list[list[Unit]]:

@@ -7,7 +7,7 @@ Everything here is in-memory and deterministic; the store (store.py) feeds it do
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -60,6 +60,8 @@ class CourseIndex:
     section_of: npt.NDArray[np.int64]
     members: list[list[int]]
     _section_positions: dict[str, int]
+    sentence_counts: npt.NDArray[np.int64]
+    """How many sentence vectors each chunk has (-1: stored before sentences were, so it has none)."""
 
     @classmethod
     def build(
@@ -77,8 +79,20 @@ class CourseIndex:
                     skills.setdefault(skill, np.zeros(len(ids), dtype=bool))[position] = True
         styles = np.array([str(m.get("style", "")) for m in metadatas], dtype=np.str_)
         section_ids, section_of, members = _group_sections(ids, metadatas)
+        sentence_counts = np.array([int(str(m.get("sentences", -1))) for m in metadatas], dtype=np.int64)
         return cls(revision, ids, documents, metadatas, bm25, {i: n for n, i in enumerate(ids)}, styles, skills,
-                   section_ids, section_of, members, {s: n for n, s in enumerate(section_ids)})
+                   section_ids, section_of, members, {s: n for n, s in enumerate(section_ids)}, sentence_counts)
+
+    @property
+    def by_sentences(self) -> bool:
+        """Whether every chunk has sentence vectors (dense search then runs over sentences)."""
+        return bool(len(self.ids)) and bool((self.sentence_counts >= 0).all())
+
+    def vector_ids(self, positions: Iterable[int], *, by_sentences: bool) -> list[str]:
+        """The ids of the vectors of the chunks at `positions`: their sentences' (`<chunk id>:<n>`) or their own."""
+        if not by_sentences:
+            return [self.ids[p] for p in positions]
+        return [f"{self.ids[p]}:{n}" for p in positions for n in range(int(self.sentence_counts[p]))]
 
     def allowed(
         self,

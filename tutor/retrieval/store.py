@@ -3,7 +3,16 @@
 Embedded `PersistentClient` in the data directory by default; `HttpClient` when `settings.chroma_url` is set.
 Every chunk carries scalar metadata (Chroma filters scalars in every version):
 course, source, heading_path (JSON list), style ("" when none), skills ("|a|b|") plus one `skill:<id>: True`
-key per skill for filtering, content_hash (sha256 of the text), order, line, origin ("course" or "added").
+key per skill for filtering, content_hash (sha256 of the text), order, line, origin ("course" or "added"), and
+`sentences` (how many sentence vectors it has) when it has them.
+
+Sentence vectors (opt-in: `sentence_vectors`, setting `retrieval_sentence_vectors`): each sentence of a chunk (with
+the chunk's headings, see `index_text`) is embedded on its own and kept in a second collection per course
+(`<chunks collection>-sentences`, ids `<chunk id>:<n>`); a chunk's dense score is then that of its best sentence,
+so a short question matches the one sentence that answers it rather than a chunk's average over several ideas
+(sentence-window retrieval). The chunk's own vector is the normalised mean of its sentences' vectors (used for
+diversity), so each word is embedded once, but ingest is about 1.6x slower (each sentence repeats the headings).
+A course is searched by sentences only when every chunk of it has them; otherwise by chunk vectors.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from chromadb.errors import NotFoundError
 from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
 from tutor.retrieval.search import CourseIndex, maximal_marginal_relevance, reciprocal_rank_fusion, skill_key
 from tutor.retrieval.sections import SECTION_MAX_WORDS, RankedSection, Section, aggregate
+from tutor.retrieval.sentences import sentences
 from tutor.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,6 +49,9 @@ COLLECTION_PREFIX = "passages"
 _COURSE = "course"
 _REVISION = "revision"
 _EMBEDDING = "embedding_function"
+_SENTENCES_OF = "sentences_of"
+_SENTENCES_SUFFIX = "-sentences"
+SENTENCE_FANOUT = 4  # sentence hits asked for per chunk wanted: a chunk has about 5 sentences, rarely all near
 _COURSE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 
 
@@ -69,7 +82,8 @@ class Chunk:
     part: int = 0  # place in the section
     sep: str = ""  # what joins it to the section's previous chunk: "\n\n", "\n" or " "
 
-    def metadata(self) -> dict[str, str | int | bool]:
+    def metadata(self, sentences: int | None = None) -> dict[str, str | int | bool]:
+        """The stored metadata; `sentences`: how many sentence vectors the chunk has (none stored when None)."""
         meta: dict[str, str | int | bool] = {
             "course": self.course,
             "source": self.source,
@@ -84,12 +98,19 @@ class Chunk:
             "part": self.part,
             "sep": self.sep,
         }
+        if sentences is not None:
+            meta["sentences"] = sentences
         meta.update({skill_key(s): True for s in self.skills})
         return meta
 
     @property
     def index_text(self) -> str:
         return index_text(self.text, self.heading_path)
+
+    @property
+    def sentence_texts(self) -> list[str]:
+        """What is embedded for dense search: each sentence of the chunk with the headings (see `index_text`)."""
+        return [index_text(sentence, self.heading_path) for sentence in sentences(self.text)]
 
 
 def index_text(text: str, heading_path: Sequence[str]) -> str:
@@ -140,7 +161,8 @@ def open_store(
     embedding = embedding_function or MiniLMEmbeddingFunction(
         fast=settings.embedding_fast, cache_dir=settings.model_cache
     )
-    return PassageStore(client, embedding, prefix, settings.retrieval_section_words)
+    return PassageStore(client, embedding, prefix, settings.retrieval_section_words,
+                        sentence_vectors=settings.retrieval_sentence_vectors)
 
 
 def collection_name(prefix: str, course: str) -> str:
@@ -154,9 +176,10 @@ class PassageStore:
 
     def __init__(
         self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], prefix: str = COLLECTION_PREFIX,
-        section_words: int = SECTION_MAX_WORDS,
+        section_words: int = SECTION_MAX_WORDS, *, sentence_vectors: bool = False,
     ):
         self._section_words = section_words
+        self._sentence_vectors = sentence_vectors
         self._client = client
         self._ef = embedding_function
         self._prefix = prefix
@@ -231,8 +254,9 @@ class PassageStore:
     ) -> list[Section]:
         """The k sections of `course` best answering `query`, each once, best first.
 
-        Chunks are searched (dense, BM25, or both fused by reciprocal rank: `mode`) and their scores aggregated per
-        section (sections.aggregate); each result is the whole section (bounded) with its best chunk marked.
+        Chunks are searched (dense: by their vectors, or by their best sentence where the course has sentence
+        vectors; BM25; or both fused by reciprocal rank: `mode`) and their scores aggregated per section
+        (sections.aggregate); each result is the whole section (bounded) with its best chunk marked.
         skills: keep sections teaching any of these. exclude_ids / exclude_styles: never return these sections
         (ids of sections or of their chunks; an alternate explanation skips what was shown). diversity: 0..1,
         re-rank by maximal marginal relevance so a section much like a higher-ranked one is pushed down.
@@ -249,7 +273,7 @@ class PassageStore:
         rankings: list[list[tuple[int, float]]] = []
         if mode != "bm25" and vector is not None:
             filtered = bool(skills) or bool(exclude_styles)
-            rankings.append(self._dense_ranking(collection, index, vector, pool, allowed, filtered))
+            rankings.append(self._dense_ranking(course, collection, index, vector, pool, allowed, filtered))
         if mode != "dense":
             rankings.append(index.query(query, pool, allowed))
         ranked = aggregate(_fuse(rankings, mode), index.section_of)
@@ -282,27 +306,41 @@ class PassageStore:
             return 0, 0
         batch_size = self._client.get_max_batch_size()
         added: list[str] = []
+        added_sentences: list[str] = []
+        by_sentences = self._sentence_vectors and bool(new)
+        sentence_store = self._sentence_collection(course, create=True) if by_sentences else None
         try:
             if new:
-                vectors = self._embed([c.index_text for c in new])
+                vectors, sentence_ids, sentence_vectors = self._embed_chunks(new, by_sentences=by_sentences)
+                counts = [len(c.sentence_texts) if by_sentences else None for c in new]
+                for start in range(0, len(sentence_ids), batch_size):
+                    assert sentence_store is not None
+                    ids = sentence_ids[start : start + batch_size]
+                    sentence_store.add(ids=ids, embeddings=sentence_vectors[start : start + len(ids)],
+                                       metadatas=[{"source": source} for _ in ids])
+                    added_sentences.extend(ids)
                 for start in range(0, len(new), batch_size):
                     batch = new[start : start + batch_size]
                     collection.add(
                         ids=[c.id for c in batch],
                         documents=[c.text for c in batch],
-                        metadatas=[c.metadata() for c in batch],
+                        metadatas=[c.metadata(n) for c, n in zip(batch, counts[start : start + len(batch)],
+                                                                   strict=True)],
                         embeddings=vectors[start : start + len(batch)],
                     )
                     added.extend(c.id for c in batch)
         except BaseException:
             if added:
                 collection.delete(ids=added)
+            if added_sentences and sentence_store is not None:
+                sentence_store.delete(ids=added_sentences)
             raise
         finally:
             if added:
                 self._bump_revision(course, collection)
         if stale:
             collection.delete(ids=sorted(stale))
+            self._delete_sentences(course, {i: old[i] for i in stale})
             self._bump_revision(course, collection)
         return len(new), len(stale)
 
@@ -311,11 +349,12 @@ class PassageStore:
     ) -> None:
         """Rewrite the metadata (order, line, place in the section) of kept chunks an edit has moved; no
         re-embedding."""
-        moved = [c for c in kept if dict(old[c.id]) != c.metadata()]
+        metadatas = {c.id: _kept_metadata(c, old[c.id]) for c in kept}
+        moved = [c for c in kept if dict(old[c.id]) != metadatas[c.id]]
         batch_size = self._client.get_max_batch_size()
         for start in range(0, len(moved), batch_size):
             batch = moved[start : start + batch_size]
-            collection.update(ids=[c.id for c in batch], metadatas=[c.metadata() for c in batch])
+            collection.update(ids=[c.id for c in batch], metadatas=[metadatas[c.id] for c in batch])
         if moved:
             self._bump_revision(course, collection)
 
@@ -329,13 +368,16 @@ class PassageStore:
         if sources is None:
             removed = collection.count()
             self._client.delete_collection(collection.name)
+            if self._sentence_collection(course) is not None:
+                self._client.delete_collection(collection.name + _SENTENCES_SUFFIX)
             self._indexes.pop(course, None)
             return removed
         wanted: dict[Literal["$in", "$nin"], list[str | int | float | bool]] = {"$in": list(sources)}
-        ids = _get_all(collection, [], {"source": wanted})[0] if wanted["$in"] else []
+        ids, _, metas = _get_all(collection, ["metadatas"], {"source": wanted}) if wanted["$in"] else ([], [], [])
         batch_size = self._client.get_max_batch_size()
         for start in range(0, len(ids), batch_size):
             collection.delete(ids=ids[start : start + batch_size])
+        self._delete_sentences(course, dict(zip(ids, metas, strict=True)))
         if ids:
             self._bump_revision(course, collection)
         return len(ids)
@@ -369,6 +411,34 @@ class PassageStore:
             self._refuse(course, str(built_with))
         return collection
 
+    def _sentence_collection(self, course: str, *, create: bool = False) -> ChromaCollection | None:
+        """The course's sentence vectors (no documents: the text is in the chunks), or None when it has none."""
+        name = collection_name(self._prefix, course) + _SENTENCES_SUFFIX
+        try:
+            if create:
+                collection = self._client.get_or_create_collection(
+                    name, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}},
+                    metadata={_SENTENCES_OF: course, _EMBEDDING: self._ef_name},
+                )
+            else:
+                collection = self._client.get_collection(name, embedding_function=self._ef)
+        except NotFoundError:
+            return None
+        built_with = (collection.metadata or {}).get(_EMBEDDING)
+        if built_with != self._ef_name:
+            self._refuse(course, str(built_with))
+        return collection
+
+    def _delete_sentences(self, course: str, chunks: Mapping[str, Mapping[str, Any]]) -> None:
+        """Delete the sentence vectors of these chunks (id -> stored metadata)."""
+        ids = [f"{chunk}:{n}" for chunk, meta in chunks.items() for n in range(int(str(meta.get("sentences", 0))))]
+        sentence_store = self._sentence_collection(course) if ids else None
+        if sentence_store is None:
+            return
+        batch_size = self._client.get_max_batch_size()
+        for start in range(0, len(ids), batch_size):
+            sentence_store.delete(ids=ids[start : start + batch_size])
+
     def _refuse(self, course: str, built_with: str) -> NoReturn:
         raise StoreError(
             f"course {course!r} in the passage store was built with embedding function {built_with!r} but the store "
@@ -397,11 +467,29 @@ class PassageStore:
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         return np.asarray(self._ef(texts), dtype=np.float32)
 
+    def _embed_chunks(
+        self, chunks: Sequence[Chunk], *, by_sentences: bool
+    ) -> tuple[npt.NDArray[np.float32], list[str], npt.NDArray[np.float32]]:
+        """(a vector per chunk, the ids and vectors of the chunks' sentences: none unless `by_sentences`). With
+        sentences, a chunk's vector is the normalised mean of its sentences' vectors, so nothing is embedded twice."""
+        if not by_sentences:
+            return self._embed([c.index_text for c in chunks]), [], np.zeros((0, 0), dtype=np.float32)
+        groups = [chunk.sentence_texts for chunk in chunks]
+        sentence_vectors = self._embed([text for group in groups for text in group])
+        sentence_ids = [f"{chunk.id}:{n}" for chunk, group in zip(chunks, groups, strict=True)
+                        for n in range(len(group))]
+        ends = np.cumsum([len(group) for group in groups])
+        vectors = np.stack([sentence_vectors[end - len(group) : end].mean(axis=0)
+                            for group, end in zip(groups, ends, strict=True)])
+        norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return (vectors / norms).astype(np.float32), sentence_ids, sentence_vectors
+
     def _embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return np.asarray(self._ef.embed_query([text]), dtype=np.float32)
 
     def _dense_ranking(
         self,
+        course: str,
         collection: ChromaCollection,
         index: CourseIndex,
         vector: npt.NDArray[np.float32],
@@ -409,25 +497,37 @@ class PassageStore:
         allowed: npt.NDArray[np.bool_] | None,
         filtered: bool,
     ) -> list[tuple[int, float]]:
-        """(chunk position, cosine similarity) of the `pool` nearest allowed chunks, best first.
+        """(chunk position, cosine similarity of its best sentence) of the `pool` nearest allowed chunks, best
+        first; by the chunks' own vectors in a course stored before sentences were.
 
         With a skill or style filter the query names the allowed ids (far cheaper in Chroma than a metadata
         filter); with only exclusions it asks for more and drops the excluded ones."""
+        sentence_store = self._sentence_collection(course) if index.by_sentences else None
+        target, fanout = (sentence_store, SENTENCE_FANOUT) if sentence_store is not None else (collection, 1)
+        by_sentences = sentence_store is not None
         if allowed is not None and filtered:
-            ids = [index.ids[i] for i in np.flatnonzero(allowed)]
-            return self._nearest(collection, index, vector, min(pool, len(ids)), ids) if ids else []
-        extra = int(len(allowed) - allowed.sum()) if allowed is not None else 0
-        found = self._nearest(collection, index, vector, pool + extra)
+            ids = index.vector_ids(np.flatnonzero(allowed), by_sentences=by_sentences)
+            if not ids:
+                return []
+            return self._nearest(target, index, vector, min(pool * fanout, len(ids)), by_sentences, ids)[:pool]
+        extra = len(index.vector_ids(np.flatnonzero(~allowed), by_sentences=by_sentences)) if allowed is not None else 0
+        found = self._nearest(target, index, vector, pool * fanout + extra, by_sentences)
         return [(p, score) for p, score in found if allowed is None or allowed[p]][:pool]
 
     def _nearest(
         self, collection: ChromaCollection, index: CourseIndex, vector: npt.NDArray[np.float32], n: int,
-        ids: list[str] | None = None,
+        by_sentences: bool, ids: list[str] | None = None,
     ) -> list[tuple[int, float]]:
+        """(chunk position, similarity) of the chunks of the n nearest vectors (chunks or sentences), each chunk
+        once at its best."""
         got = collection.query(query_embeddings=vector, n_results=n, ids=ids, include=["distances"])
         positions = index.positions
-        return [(positions[i], 1.0 - float(d))
-                for i, d in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True) if i in positions]
+        found: dict[int, float] = {}
+        for vector_id, distance in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True):
+            position = positions.get(vector_id.rpartition(":")[0] if by_sentences else vector_id)
+            if position is not None and position not in found:
+                found[position] = 1.0 - float(distance)
+        return list(found.items())
 
     def _diversify(
         self, collection: ChromaCollection, index: CourseIndex, query: npt.NDArray[np.float32],
@@ -463,6 +563,11 @@ def _get_all(
         metas.extend(got["metadatas"] or [])
         if len(got["ids"]) < page:
             return ids, docs, metas
+
+
+def _kept_metadata(chunk: Chunk, old: Mapping[str, Any]) -> dict[str, str | int | bool]:
+    """A kept chunk's new metadata: its place may have moved; whether it has sentence vectors has not."""
+    return chunk.metadata(int(str(old["sentences"])) if "sentences" in old else None)
 
 
 def _ef_name(ef: EmbeddingFunction[Any]) -> str:
