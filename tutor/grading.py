@@ -314,6 +314,18 @@ def grade_short_text(item: ShortTextItem, answer: str) -> Grade:
     return Grade(True, "Correct.") if ok else Grade(False, "Not quite.", item.misconception)
 
 
+SENTENCE_WORDS = 8  # a short-text answer is a word or a phrase; a message longer than this reads as a sentence
+
+
+def reads_as_remark(item: ShortTextItem, text: str) -> bool:
+    """Whether a chat message to a short-text item is a remark or question to the tutor rather than an answer: it
+    is far longer than any answer the item accepts (more than SENTENCE_WORDS words and twice the longest)
+    and not accepted. Short text is graded by exact match, so such a message could only be graded wrong; taking it
+    as a question records nothing. The page's answer box is always graded."""
+    longest = max((len(a.split()) for a in item.accepted), default=1)
+    return len(text.split()) > max(SENTENCE_WORDS, 2 * longest) and not grade_short_text(item, text).correct
+
+
 def grade_objective(item: Item, answer: str, instance: ItemInstance | None = None) -> Grade:
     """Grade an answer to a multiple-choice, numeric or short-text item."""
     if isinstance(item, MultipleChoiceItem):

@@ -116,3 +116,28 @@ def test_the_reminder_after_an_answer_does_not_say_where_the_question_is(make_tu
         reply = next(e["message"] for e in events if e["type"] == "message")
         assert "above" not in reply["text"] and "below" not in reply["text"]
         assert "still open" in reply["text"]
+
+
+def test_a_sentence_typed_in_the_chat_on_a_short_text_item_is_answered_not_graded(make_tutor) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A short-text item is graded by exact match, so a sentence could only be graded wrong: in the chat it is
+    taken as a question to the tutor and nothing is recorded; sent from the answer box, it is graded."""
+    tutor: Tutor = make_tutor()
+    drain(tutor.start("sam", "mini"))
+    for _ in range(40):  # answer right until a short-text item is asked
+        item, _ = pending_instance(tutor, "sam", "mini")
+        if item.kind == "short_text":
+            break
+        drain(tutor.send("sam", "mini", answer(tutor, "sam", "mini", right=True)))
+    assert item.kind == "short_text", "the mini course asks a short-text item"
+    pending = tutor.view("sam", "mini").pending
+    assert pending is not None
+    attempts = len(tutor.records.attempts("mini", "sam"))
+    remark = "my teacher always said the bottom part tells you how many pieces there are"
+    events = drain(tutor.send("sam", "mini", remark, question_id=pending["question_id"]))
+    kinds = [e["message"]["kind"] for e in events if e["type"] == "message"]
+    assert "answer" in kinds and "feedback" not in kinds, kinds
+    assert len(tutor.records.attempts("mini", "sam")) == attempts
+    assert tutor.view("sam", "mini").pending == pending  # still open
+    drain(tutor.send("sam", "mini", remark, question_id=pending["question_id"], answer=True))
+    recorded = tutor.records.attempts("mini", "sam")
+    assert len(recorded) == attempts + 1 and recorded[-1].answer == remark and not recorded[-1].correct

@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tutor.course.loader import load_course
-from tutor.course.models import FreeResponseItem
+from tutor.course.models import FreeResponseItem, ShortTextItem
+from tutor.grading import SENTENCE_WORDS, reads_as_remark
 from tutor.graph.routing import classify
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
+DATASETS = Path(__file__).resolve().parents[2] / "evals" / "datasets"
 KINDS = ["multiple_choice", "numeric", "short_text", "free_response"]
 
 
@@ -110,3 +113,43 @@ def test_objective_items_still_treat_question_words_as_questions() -> None:
 def test_the_answer_box_is_always_an_answer(kind: str) -> None:
     assert classify("What is a DPO?", looks_like_answer=False, free_text=kind == "free_response",
                     as_answer=True) == "answer"
+
+
+def _short_text_items() -> list[ShortTextItem]:
+    return [i for folder in sorted(CONTENT.iterdir()) for items in load_course(folder).items.values() for i in items
+            if isinstance(i, ShortTextItem)]
+
+
+SHORT_TEXT = _short_text_items()
+LEARNER_QUESTIONS = [q["q"] for name in ("data-privacy", "fractions") for q in
+                     yaml.safe_load((DATASETS / f"retrieval_{name}.yaml").read_text(encoding="utf-8"))["questions"]]
+
+
+def test_no_accepted_short_text_answer_reads_as_a_remark() -> None:
+    assert SHORT_TEXT
+    for item in SHORT_TEXT:
+        for accepted in item.accepted:
+            assert not reads_as_remark(item, accepted), (item.id, accepted)
+            assert classify(accepted, looks_like_answer=False) == "answer", (item.id, accepted)
+
+
+def test_learners_sentences_to_a_short_text_item_are_questions_to_the_tutor() -> None:
+    """The labelled learner questions (many without a question mark: "finance asked me to export ..."), typed in
+    the chat while a short-text item is open, go to the tutor, not to the grader; short ones are still graded."""
+    for item in SHORT_TEXT:
+        longest = max(len(a.split()) for a in item.accepted)
+        long = [q for q in LEARNER_QUESTIONS if len(q.split()) > max(SENTENCE_WORDS, 2 * longest)]
+        assert len(long) > 40, item.id
+        for text in long:
+            remark = reads_as_remark(item, text)
+            assert remark, (item.id, text)
+            assert classify(text, looks_like_answer=False, remark=remark) == "question"
+            assert classify(text, looks_like_answer=False, remark=remark, as_answer=True) == "answer"
+        assert not reads_as_remark(item, "the cc field")  # a short wrong answer is graded
+
+
+def test_a_sentence_the_items_pattern_accepts_is_an_answer() -> None:
+    item = ShortTextItem(id="p", kind="short_text", form="A", prompt="Which field hides the other recipients?",
+                         accepted=["bcc"], pattern=r".*\bbcc\b.*")
+    assert not reads_as_remark(item, "i would put everyone in the bcc field so nobody sees the others")
+    assert reads_as_remark(item, "i would put everyone in the cc field so that they can all see the others")

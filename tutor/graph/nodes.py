@@ -14,9 +14,18 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from tutor import freetext, telling
-from tutor.course.models import Course, Example, FreeResponseItem, Item, MultipleChoiceItem, NumericItem, Skill
+from tutor.course.models import (
+    Course,
+    Example,
+    FreeResponseItem,
+    Item,
+    MultipleChoiceItem,
+    NumericItem,
+    ShortTextItem,
+    Skill,
+)
 from tutor.course.templates import ItemInstance, instantiate
-from tutor.grading import choice_index, grade_objective, parse_number
+from tutor.grading import choice_index, grade_objective, parse_number, reads_as_remark
 from tutor.graph import progress as prog
 from tutor.graph.routing import classify
 from tutor.graph.state import Context, Message, PassageSource, TutorState
@@ -307,7 +316,7 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
     as_answer = isinstance(received, dict) and bool(received.get("answer"))
     text = str(received.get("text", "")) if isinstance(received, dict) else str(received)
     handle = state.get("instance") or {}
-    looks_like_answer = free_text = False
+    looks_like_answer = free_text = remark = False
     if handle:
         item = runtime.context.course.item(handle["item_id"])
         free_text = isinstance(item, FreeResponseItem)
@@ -316,9 +325,12 @@ def wait(state: TutorState, runtime: Runtime[Context]) -> Update:
             looks_like_answer = choice_index(item, text, order) is not None
         elif isinstance(item, NumericItem):
             looks_like_answer = parse_number(text.strip().split(" ")[0] if text.strip() else "") is not None
+        elif isinstance(item, ShortTextItem):
+            remark = reads_as_remark(item, text)
     if not text.strip():  # the page was opened again (a finished course looks for a due review)
         return {"inbox": "", "intent": "refresh"}
-    intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer)
+    intent = classify(text, looks_like_answer=looks_like_answer, free_text=free_text, as_answer=as_answer,
+                      remark=remark)
     message: Message = {"role": "learner", "kind": intent, "text": text}
     update: Update = {"inbox": text, "intent": intent, "turn": state.get("turn", 0) + 1}
     delivered = _deliver_reviews(state, runtime)

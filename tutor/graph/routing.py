@@ -15,7 +15,8 @@ _STATUS = re.compile(
     r"^\s*(where am i|progress|status|how am i doing|my progress|what'?s my progress)\s*[.!?]*\s*$", re.IGNORECASE
 )
 _QUESTION_START = re.compile(
-    r"^\s*(why|how|what|when|where|who|which|can|could|is|are|do|does|should|would|explain|i don'?t understand)\b",
+    r"^\s*(why|how|what|whats|when|where|who|which|can|could|is|are|do|does|should|would|explain"
+    r"|i don'?t understand)\b",
     re.IGNORECASE,
 )
 
@@ -33,7 +34,9 @@ def _single_sentence(text: str) -> bool:
     return _SENTENCE_END.search(text.strip()[:-1]) is None
 
 
-def classify(text: str, *, looks_like_answer: bool, free_text: bool = False, as_answer: bool = False) -> Intent:
+def classify(
+    text: str, *, looks_like_answer: bool, free_text: bool = False, as_answer: bool = False, remark: bool = False
+) -> Intent:
     """What the learner's message is: a command, a question to the tutor, or an answer to the pending item.
 
     `looks_like_answer` says whether the text parses as an answer to the pending item (a number, a choice).
@@ -41,6 +44,8 @@ def classify(text: str, *, looks_like_answer: bool, free_text: bool = False, as_
     command or clearly a question to the tutor, i.e. one sentence ending in "?" that starts with a question word,
     or a request to the tutor ("can you explain...", "I don't understand"). So "When I notice the loss I tell the
     DPO..." is graded. `as_answer` (the web page's answer box) makes any message but a command an answer.
+    `remark` says the text reads as a remark, not an answer, to the pending short-text item (a sentence; see
+    grading.reads_as_remark): a question to the tutor even without a question mark.
     """
     if _HINT.match(text):
         return "hint"
@@ -54,7 +59,7 @@ def classify(text: str, *, looks_like_answer: bool, free_text: bool = False, as_
     if free_text:
         asks = stripped.endswith("?") and _single_sentence(stripped) and _QUESTION_START.match(stripped) is not None
         return "question" if asks or _REQUEST.match(stripped) else "answer"
-    if stripped.endswith("?") or _QUESTION_START.match(text) or _REQUEST.match(text):
+    if remark or stripped.endswith("?") or _QUESTION_START.match(text) or _REQUEST.match(text):
         return "question"
     return "answer"
 
