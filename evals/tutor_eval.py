@@ -23,11 +23,13 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Literal
 
@@ -183,7 +185,22 @@ class _Clock:
 _WORKER: dict[str, Any] = {}
 
 
+def _exit_with_parent() -> None:
+    """End this pool worker when the eval that started it is gone (killed, say): a worker waiting for its next
+    learner would otherwise wait for ever, since it holds its task queue's write end too."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)  # nothing of a worker's outlives its eval: its data folder is the parent's temporary one
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _worker_init(job: Job) -> None:
+    _exit_with_parent()
     from tutor.course.loader import load_course
     from tutor.retrieval import open_store
     from tutor.session import Tutor

@@ -221,3 +221,50 @@ def test_a_prompt_set_has_no_effect_offline_and_the_report_says_so(tmp_path: Pat
     assert len(report["notes"]) == 1 and "no effect offline" in report["notes"][0]
     default, with_set = report["configs"]["default"], report["configs"]["offline-set"]
     assert default["items_to_mastery_values"] == with_set["items_to_mastery_values"]
+
+
+POOL_SCRIPT = """
+import multiprocessing, os, time
+from concurrent.futures import ProcessPoolExecutor
+from evals.tutor_eval import _exit_with_parent
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent)
+    print(pool.submit(os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """A process that exists and is not a zombie (nobody may reap an orphan's exit in a container)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_pool_workers_end_when_the_eval_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(_running(pid) for pid in workers)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 20
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _running(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
