@@ -281,16 +281,15 @@ def unusable_sources(sources: Iterable[Any], names: Sequence[str]) -> list[str]:
 
 
 def preview_rows(previews: Iterable[Any], first_words: int = 12) -> list[dict[str, str | int]]:
-    """The passages an upload would store (tutor.retrieval.FilePreview), one row each: file, heading path, skills,
-    style, first words and word count."""
+    """The passages an upload would store (tutor.retrieval.FilePreview), one row each: heading path, word count,
+    skills, style, file and first words (last: the long one, so the rest fit a window's width)."""
     rows: list[dict[str, str | int]] = []
     for preview in previews:
         for chunk in preview.chunks:
             words = chunk.text.split()
             rows.append({"Heading": " > ".join(chunk.heading_path), "Words": len(words),
-                         "Skills": ", ".join(chunk.skills), "Style": chunk.style or "",
-                         "Starts": " ".join(words[:first_words]) + (" …" if len(words) > first_words else ""),
-                         "File": preview.source})
+                         "Skills": ", ".join(chunk.skills), "Style": chunk.style or "", "File": preview.source,
+                         "Starts": " ".join(words[:first_words]) + (" …" if len(words) > first_words else "")})
     return rows
 
 

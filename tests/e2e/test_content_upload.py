@@ -55,6 +55,8 @@ def test_an_upload_is_previewed_and_only_stored_on_request(browser: Any, server:
         assert f"{NAME}: 4 of 4 passages name no skill" in text and f"{NAME}: 4 of 4 passages have no style" in text
         preview = page.get_by_test_id("stDataFrame").filter(has=page.get_by_text("Starts", exact=True))
         preview.wait_for(timeout=TURN_TIMEOUT)
+        scroller = preview.locator(".dvn-scroller").first  # the grid's scrolling box: every column in view
+        assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth"), "the preview scrolls sideways"
         uma.shot("20-content-upload-preview")
         assert stored(page) == (passages, files)  # nothing stored yet
 

@@ -33,6 +33,17 @@ from tutor.session import Tutor
 from ui import auth, content_io, jobs, render
 from ui.state import get_tutor
 
+# the upload preview's columns (pixels): short ones narrow, so every column, the heading and the first words show
+# in a 1400 px window without scrolling sideways
+PREVIEW_COLUMNS = {
+    "Heading": st.column_config.TextColumn(width=300),
+    "Words": st.column_config.NumberColumn(width=60),
+    "Skills": st.column_config.TextColumn(width=110),
+    "Style": st.column_config.TextColumn(width=70),
+    "File": st.column_config.TextColumn(width=110),
+    "Starts": st.column_config.TextColumn(width=285),
+}
+
 UPLOAD_TYPES = ["md", "markdown", "txt", "html", "htm", "pdf"]
 OTHER_FOLDER = "Another folder…"
 
@@ -153,7 +164,8 @@ def upload_tab(tutor: Tutor, store: PassageStore, course_id: str) -> None:
         for warning in render.preview_warnings(previews):
             st.warning(warning, icon=":material/warning:")
         if usable:
-            st.dataframe(render.preview_rows(previews), hide_index=True, key=f"upload_preview_{round_}")
+            st.dataframe(render.preview_rows(previews), hide_index=True, key=f"upload_preview_{round_}",
+                         column_config=PREVIEW_COLUMNS)
         store_it, cancel = st.columns(2)
         if cancel.button("Cancel", icon=":material/close:", key="upload_cancel"):
             st.session_state["upload_round"] = round_ + 1
