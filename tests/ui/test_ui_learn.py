@@ -7,7 +7,9 @@ import pytest
 
 from tests.ui.conftest import PASSWORD, all_text, click, key, new_app, session_values, sign_in, sign_in_only, use_fake
 from tests.ui.fakes import FakeTutor, item_of_kind
+from tutor.auth import Role
 from tutor.course.models import Course, FreeResponseItem, MultipleChoiceItem, NumericItem, ShortTextItem
+from tutor.course.problems import ContentError, Problem
 from tutor.settings import Settings
 from ui.app import OFFLINE_BANNER
 
@@ -244,3 +246,31 @@ def test_a_course_without_loaded_material_says_how_to_load_it(fake: FakeTutor) -
     fake.store = EmptyStore()
     at = sign_in(new_app(), "alice")
     assert any("tutor content load" in w.value for w in at.warning)
+
+
+def broken(fake: FakeTutor, name: str = "late-course") -> None:
+    """The tutor left out a course folder that does not validate (as Tutor does at start-up)."""
+    folder = fake.settings.content_dir / name
+    fake.broken_courses[folder] = ContentError([Problem(f"{name}/course.yaml", "unknown prerequisite 'nope'")])
+
+
+def test_a_course_left_out_is_named_to_an_author_on_the_learn_page_and_not_to_a_learner(fake: FakeTutor) -> None:
+    broken(fake)
+    at = sign_in_only(new_app(), "uma", Role.AUTHOR)
+    assert not at.exception
+    [warning] = [w.value for w in at.warning]
+    assert "late-course" in warning and "Content page" in warning and "tutor content validate" in warning
+    assert "Start learning" in [b.label for b in at.button]  # the courses that load still work
+    at = sign_in_only(new_app(), "alice")
+    assert not at.exception and not at.warning and "late-course" not in all_text(at)
+
+
+def test_with_every_course_left_out_the_learn_page_names_them_instead_of_saying_there_are_none(
+    fake: FakeTutor
+) -> None:
+    broken(fake)
+    fake.courses = {}
+    at = sign_in_only(new_app(), "alice")
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "No course could be loaded" in error and "late-course" in error and "No courses found" not in error

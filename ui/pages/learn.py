@@ -32,8 +32,17 @@ PHONE_CSS = """<style>
 </style>"""
 
 
-def choose_course(tutor: Tutor, name: str) -> None:
+def left_out(tutor: Tutor) -> str:
+    """The course folders left out because they do not validate, as one line naming them and where to look."""
+    names = ", ".join(sorted(folder.name for folder in tutor.broken_courses))
+    return (f"Course folder(s) left out because they do not validate: {names}. The Content page lists their "
+            "problems (or run `tutor content validate FOLDER`); once fixed, load them there.")
+
+
+def choose_course(tutor: Tutor, name: str, *, manages_content: bool = False) -> None:
     st.title("Learn")
+    if manages_content and tutor.broken_courses:  # learners cannot fix a course: only those who can are told
+        st.warning(left_out(tutor), icon=":material/error:")
     st.markdown(
         f"Welcome, **{name}**. Learn one skill at a time: the tutor explains, asks you questions, and only moves on "
         "when you have shown you have **mastered** the skill. Pick a course to start, or to continue where you "
@@ -160,14 +169,17 @@ def learn(tutor: Tutor, runner: TurnRunner, learner: str, course_id: str) -> Non
 def main() -> None:
     tutor = get_tutor()
     if not tutor.courses:
-        st.error(f"No courses found in {tutor.settings.content_dir}. Add a course folder (with a course.yaml) "
-                 "and restart the app.")
+        if tutor.broken_courses:
+            st.error(f"No course could be loaded from {tutor.settings.content_dir}. {left_out(tutor)}")
+        else:
+            st.error(f"No courses found in {tutor.settings.content_dir}. Add a course folder (with a course.yaml) "
+                     "and restart the app.")
         return
     account = auth.require(Action.LEARN)
     learner = account.learner_key  # always the signed-in account's own records: no name is ever typed here
     course_id = st.session_state.get(COURSE) or st.query_params.get("course")
     if course_id not in tutor.courses:
-        choose_course(tutor, account.display_name)
+        choose_course(tutor, account.display_name, manages_content=auth.may(account, Action.CONTENT_VALIDATE))
         return
     st.session_state[COURSE] = course_id
     sidebar(tutor, course_id)
