@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.conftest import ROOT, Server, app_env, load_content, running_app
 from tests.e2e.test_learner_journey import TURN_TIMEOUT, Learner, pending_item
 from tutor.course.loader import load_course
-from tutor.course.models import FreeResponseItem
+from tutor.course.models import FreeResponseItem, ShortTextItem
 
 pytestmark = pytest.mark.e2e
 
@@ -91,7 +91,9 @@ def test_a_reviewed_answer_changes_the_learners_mastery_state(browser: Any, revi
             pending = pending_item(review_server.data_dir, key, mini)
             if isinstance(pending.item, FreeResponseItem):
                 break
-            lena.answer(pending, pending.right)
+            # the free-text items share their skill with short-text ones: answered right, three of those could
+            # master it (and end the course) before a free-text item is drawn, so those are answered wrong
+            lena.answer(pending, pending.wrong if isinstance(pending.item, ShortTextItem) else pending.right)
         assert isinstance(pending.item, FreeResponseItem), "no free-text question within 40 answers"
         lena.answer(pending, pending.right)
         assert "waiting for a teacher to review it" in lena.text()

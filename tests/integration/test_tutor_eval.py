@@ -228,11 +228,10 @@ import multiprocessing, os, time
 from concurrent.futures import ProcessPoolExecutor
 from evals.tutor_eval import _exit_with_parent
 
-if __name__ == "__main__":
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent)
-    print(pool.submit(os.getpid).result(), flush=True)
-    time.sleep(600)
+pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                           initializer=_exit_with_parent)
+print(pool.submit(os.getpid).result(), flush=True)
+time.sleep(600)
 """
 
 
@@ -250,14 +249,14 @@ def test_pool_workers_end_when_the_eval_is_killed(tmp_path: Path) -> None:
     import signal
     import time
 
-    script = tmp_path / "pool.py"
-    script.write_text(POOL_SCRIPT)
-    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True, cwd=Path(__file__).resolve().parents[2])
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:  # `-c`: the repository (the working folder) is on the path, as for `-m`
+        parent = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT], stdout=subprocess.PIPE, stderr=stderr,
+                                  text=True, cwd=Path(__file__).resolve().parents[2])
     try:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert workers and all(_running(pid) for pid in workers)
+        assert workers and all(_running(pid) for pid in workers), errors.read_text()
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
