@@ -24,13 +24,12 @@ def line_sentences(line: str) -> list[str]:
 
 
 def sentences(text: str, min_words: int = MIN_SENTENCE_WORDS) -> list[str]:
-    """The sentences and list items of `text` (paragraphs, then lines and list items, then sentence ends) with at
-    least `min_words` words; the whole text (stripped) when none has, or [] when it is blank."""
+    """The sentences and list items of `text` (lines, a list item being one, then sentence ends) with at least
+    `min_words` words; the whole text (stripped) when none has, or [] when it is blank."""
     found = [
         sentence
         for line in re.split(r"\n+", text) if line.strip()
-        for item in LIST_ITEM.split(line)
-        for sentence in line_sentences(item)
+        for sentence in line_sentences(line)
         if len(sentence.split()) >= min_words
     ]
     return found or ([text.strip()] if text.strip() else [])

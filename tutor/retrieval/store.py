@@ -311,8 +311,9 @@ class PassageStore:
         sentence_store = self._sentence_collection(course, create=True) if by_sentences else None
         try:
             if new:
-                vectors, sentence_ids, sentence_vectors = self._embed_chunks(new, by_sentences=by_sentences)
-                counts = [len(c.sentence_texts) if by_sentences else None for c in new]
+                groups = [c.sentence_texts for c in new] if by_sentences else None
+                vectors, sentence_ids, sentence_vectors = self._embed_chunks(new, groups)
+                counts: list[int | None] = [len(g) for g in groups] if groups is not None else [None] * len(new)
                 for start in range(0, len(sentence_ids), batch_size):
                     assert sentence_store is not None
                     ids = sentence_ids[start : start + batch_size]
@@ -468,13 +469,13 @@ class PassageStore:
         return np.asarray(self._ef(texts), dtype=np.float32)
 
     def _embed_chunks(
-        self, chunks: Sequence[Chunk], *, by_sentences: bool
+        self, chunks: Sequence[Chunk], groups: Sequence[Sequence[str]] | None
     ) -> tuple[npt.NDArray[np.float32], list[str], npt.NDArray[np.float32]]:
-        """(a vector per chunk, the ids and vectors of the chunks' sentences: none unless `by_sentences`). With
-        sentences, a chunk's vector is the normalised mean of its sentences' vectors, so nothing is embedded twice."""
-        if not by_sentences:
+        """(a vector per chunk, the ids and vectors of the chunks' sentences: none unless `groups`, each chunk's
+        `sentence_texts`, are given). With sentences, a chunk's vector is the normalised mean of its sentences'
+        vectors, so nothing is embedded twice."""
+        if groups is None:
             return self._embed([c.index_text for c in chunks]), [], np.zeros((0, 0), dtype=np.float32)
-        groups = [chunk.sentence_texts for chunk in chunks]
         sentence_vectors = self._embed([text for group in groups for text in group])
         sentence_ids = [f"{chunk.id}:{n}" for chunk, group in zip(chunks, groups, strict=True)
                         for n in range(len(group))]
