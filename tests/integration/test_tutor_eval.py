@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -245,10 +248,6 @@ def _running(pid: int) -> bool:
 
 
 def test_pool_workers_end_when_the_eval_is_killed(tmp_path: Path) -> None:
-    import os
-    import signal
-    import time
-
     errors = tmp_path / "stderr.txt"
     with errors.open("w") as stderr:  # `-c`: the repository (the working folder) is on the path, as for `-m`
         parent = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT], stdout=subprocess.PIPE, stderr=stderr,
