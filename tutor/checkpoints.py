@@ -3,21 +3,36 @@
 The checkpoint holds only the conversation (it can be rebuilt from the ledger), so a checkpoint file that is not a
 readable SQLite database is moved aside (logged) and a fresh one started; sessions are then rebuilt on resume.
 Table setup runs under the same kind of lock as the ledger's migrations, so several processes may start at once.
+
+Within one turn (`Checkpoints.turn`, held under the learner's turn lock) the checkpoint read that settles the session
+is handed to the graph run that follows, instead of being read again: nothing else writes that thread meanwhile,
+and any write to the thread drops what is held.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    copy_checkpoint,
+)
 from langgraph.checkpoint.sqlite import SqliteSaver
 from sqlalchemy import make_url
 
@@ -30,10 +45,86 @@ _PG_SETUP_LOCK = 0x636B7074  # "ckpt"
 SQLITE_TIMEOUT_S = 60.0
 
 
+class _HandOff:
+    """A saver mixin: while a thread's turn is open, its latest checkpoint, once read, is handed to the next read
+    of it (once) instead of being read again. A write to the thread (put, put_writes, delete) drops it.
+
+    What is held is a copy taken when it was read, so a reader that changes the tuple it got (LangGraph applies
+    writes to a checkpoint in place) does not change what the next reader gets."""
+
+    _turns: set[str]
+    _held: dict[str, CheckpointTuple | None]
+    _turns_guard: threading.Lock
+
+    def _start_handoff(self) -> None:
+        self._turns, self._held, self._turns_guard = set(), {}, threading.Lock()
+
+    @contextmanager
+    def turn(self, thread_id: str) -> Iterator[None]:
+        with self._turns_guard:
+            self._turns.add(thread_id)
+        try:
+            yield
+        finally:
+            with self._turns_guard:
+                self._turns.discard(thread_id)
+                self._held.pop(thread_id, None)
+
+    def _drop(self, config: RunnableConfig) -> None:
+        with self._turns_guard:
+            self._held.pop(str(config["configurable"]["thread_id"]), None)
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        conf = config["configurable"]
+        thread = str(conf["thread_id"])
+        latest = not conf.get("checkpoint_id") and not conf.get("checkpoint_ns")
+        with self._turns_guard:
+            holding = latest and thread in self._turns
+            if holding and thread in self._held:
+                return self._held.pop(thread)
+        saved: CheckpointTuple | None = super().get_tuple(config)  # type: ignore[misc]
+        if holding:
+            with self._turns_guard:
+                if thread in self._turns:
+                    self._held[thread] = _copy(saved)
+        return saved
+
+    def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+            new_versions: ChannelVersions) -> RunnableConfig:
+        self._drop(config)
+        return super().put(config, checkpoint, metadata, new_versions)  # type: ignore[misc,no-any-return]
+
+    def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str,
+                   task_path: str = "") -> None:
+        self._drop(config)
+        super().put_writes(config, writes, task_id, task_path)  # type: ignore[misc]
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._drop({"configurable": {"thread_id": thread_id}})
+        super().delete_thread(thread_id)  # type: ignore[misc]
+
+
+def _copy(saved: CheckpointTuple | None) -> CheckpointTuple | None:
+    if saved is None:
+        return None
+    return saved._replace(checkpoint=copy_checkpoint(saved.checkpoint), metadata=saved.metadata.copy(),
+                          pending_writes=list(saved.pending_writes) if saved.pending_writes is not None else None)
+
+
+class _SqliteSaver(_HandOff, SqliteSaver):
+    pass
+
+
 @dataclass
 class Checkpoints:
     saver: BaseCheckpointSaver[Any]
     close: Callable[[], None]
+
+    def turn(self, thread_id: str) -> contextlib.AbstractContextManager[None]:
+        """Hold `thread_id`'s turn: its checkpoint is read once and handed to the graph run (see _HandOff)."""
+        if isinstance(self.saver, _HandOff):
+            return self.saver.turn(thread_id)
+        return contextlib.nullcontext()
 
 
 def open_checkpointer(settings: Settings, records: Records) -> Checkpoints:
@@ -63,7 +154,8 @@ def _sqlite(path: Path) -> Checkpoints:
             log.warning("checkpoint file %s was not a readable database; moved to %s, sessions are rebuilt from "
                         "the ledger", path, aside)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_TIMEOUT_S)
-        saver = SqliteSaver(conn)
+        saver = _SqliteSaver(conn)
+        saver._start_handoff()
         saver.setup()
     return Checkpoints(saver, conn.close)
 
@@ -78,7 +170,11 @@ def _postgres(url: str) -> Checkpoints:
         conninfo, min_size=1, max_size=20, open=True,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
-    saver = PostgresSaver(pool)
+    class _PostgresSaver(_HandOff, PostgresSaver):
+        pass
+
+    saver = _PostgresSaver(pool)
+    saver._start_handoff()
     # setup() builds indexes CONCURRENTLY, which waits for every open transaction: so the lock is taken by
     # polling short autocommit statements, never by a statement (or transaction) left waiting
     with pool.connection() as conn:

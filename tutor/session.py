@@ -55,6 +55,10 @@ REBUILT = ("Your session was restored from your saved answers; the conversation 
 STALE = "That answer was for a question that is no longer open, so it was not recorded. Here is the current question:"
 
 
+def _thread_id(learner_id: str, course_id: str) -> str:
+    return f"{learner_id}:{course_id}"
+
+
 class LearnerIdError(ValueError):
     """A learner id that cannot be used."""
 
@@ -158,7 +162,14 @@ class Tutor:
         return self.courses[course_id]
 
     def _config(self, learner_id: str, course_id: str) -> RunnableConfig:
-        return {"configurable": {"thread_id": f"{learner_id}:{course_id}"}, "recursion_limit": RECURSION_LIMIT}
+        return {"configurable": {"thread_id": _thread_id(learner_id, course_id)}, "recursion_limit": RECURSION_LIMIT}
+
+    @contextlib.contextmanager
+    def _turn(self, learner_id: str, course_id: str) -> Iterator[None]:
+        """Hold the learner's turn in the course: the ledger's turn lock (threads and processes), within which the
+        checkpoint read that settles the session is handed to the graph run rather than read twice."""
+        with self.records.turn_lock(learner_id, course_id), self._checkpoints.turn(_thread_id(learner_id, course_id)):
+            yield
 
     def _context(self, learner_id: str, course_id: str) -> Context:
         told: set[str] = set()  # each notice once per turn
@@ -291,7 +302,7 @@ class Tutor:
         """Start the course for a learner, resume it, or rebuild it from the ledger (with a notice)."""
         learner_id = normalise_learner_id(learner_id)
         self.course(course_id)
-        with self.records.turn_lock(learner_id, course_id):
+        with self._turn(learner_id, course_id):
             started, values, waiting = self._settle(learner_id, course_id)
             yield from started
             if not started and values.get("complete") and waiting:
@@ -313,7 +324,7 @@ class Tutor:
         text = text.strip()[:MAX_MESSAGE]
         if not text:
             return
-        with self.records.turn_lock(learner_id, course_id):
+        with self._turn(learner_id, course_id):
             started, values, _ = self._settle(learner_id, course_id)
             yield from started
             pending = values.get("pending") or {}

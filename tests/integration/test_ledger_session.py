@@ -211,3 +211,60 @@ def test_two_processes_answering_one_question_at_once_record_one_attempt(
     assert [a.question_id for a in attempts] == [question]
     winner = next(t for (out, _), t in zip(outs, texts, strict=True) if out.strip() == "feedback")
     assert attempts[0].answer == winner
+
+
+def _count_reads(tutor: Tutor, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each read of a checkpoint that reaches the database (the library saver's get_tuple)."""
+    library = next(c for c in type(tutor.checkpointer).__mro__ if c.__name__ in ("SqliteSaver", "PostgresSaver"))
+    reads: list[str] = []
+    original = library.get_tuple
+
+    def counted(self: object, config: dict[str, dict[str, str]]) -> object:
+        reads.append(config["configurable"]["thread_id"])
+        return original(self, config)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(library, "get_tuple", counted)
+    return reads
+
+
+def test_a_turn_reads_the_checkpoint_once_and_never_keeps_it_past_the_turn(
+    make_tutor: TutorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tutor, other = make_tutor(), make_tutor()
+    drain(tutor.start("ida", COURSE))
+    reads = _count_reads(tutor, monkeypatch)
+    # the read that settles the session is handed to the graph run: one read a turn, not two
+    text = answer(tutor, "ida", COURSE, right=True)
+    (feedback,) = _feedback(drain(tutor.send("ida", COURSE, text, question_id=_pending_id(tutor, "ida"))))
+    text = answer(tutor, "ida", COURSE, right=True)
+    reads.clear()
+    question = _pending_id(tutor, "ida")
+    assert reads == ["ida:mini"]  # a page's read, outside a turn, is its own
+    drain(tutor.send("ida", COURSE, text, question_id=question))
+    assert reads == ["ida:mini", "ida:mini"]
+    # another tutor (another process) moves the session on; the next turn here reads what it wrote
+    moved = _pending_id(other, "ida")
+    drain(other.send("ida", COURSE, answer(other, "ida", COURSE, right=False), question_id=moved))
+    now = _pending_id(other, "ida")
+    assert _pending_id(tutor, "ida") == now != moved
+    events = drain(tutor.send("ida", COURSE, answer(tutor, "ida", COURSE, right=True), question_id=now))
+    assert [m["question_id"] for m in _feedback(events)] == [now]
+    assert [a.question_id for a in tutor.records.attempts(COURSE, "ida")][-2:] == [moved, now]
+    assert feedback["correct"] is True
+
+
+def test_a_read_held_for_the_turn_is_a_copy_and_a_write_drops_it(make_tutor: TutorFactory) -> None:
+    tutor = make_tutor()
+    drain(tutor.start("jo", COURSE))
+    saver, config = tutor.checkpointer, {"configurable": {"thread_id": "jo:mini"}}
+    with tutor._checkpoints.turn("jo:mini"):
+        first = saver.get_tuple(config)  # type: ignore[arg-type]
+        assert first is not None
+        first.checkpoint["channel_versions"]["pending"] = "changed by a reader"
+        handed = saver.get_tuple(config)  # type: ignore[arg-type]
+        assert handed is not None and handed.checkpoint["channel_versions"].get("pending") != "changed by a reader"
+        assert handed.checkpoint["id"] == first.checkpoint["id"]
+        saver.get_tuple(config)  # type: ignore[arg-type]  # held again; a write must drop it
+        saver.put_writes(handed.config, [("unread", True)], "a-task")
+        after = saver.get_tuple(config)  # type: ignore[arg-type]
+        assert after is not None and any(w[1] == "unread" for w in after.pending_writes or [])
