@@ -57,8 +57,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tutor ui
 
+## Two workers (pytest-xdist); a module's tests, and all browser tests, stay in one worker (tests/conftest.py).
 pytest: install browser lrs postgres
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 ## Install what tests need, then lint, type-check and run the tests.
 test: lint typecheck pytest
