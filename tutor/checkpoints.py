@@ -46,29 +46,35 @@ SQLITE_TIMEOUT_S = 60.0
 
 
 class _HandOff:
-    """A saver mixin: while a thread's turn is open, its latest checkpoint, once read, is handed to the next read
-    of it (once) instead of being read again. A write to the thread (put, put_writes, delete) drops it.
+    """A saver mixin: while a conversation thread's turn is open, its latest checkpoint, once read by the turn,
+    is handed to the turn's next read of it (once) instead of being read again. A write to the conversation (put,
+    put_writes, delete) drops it.
 
-    What is held is a copy taken when it was read, so a reader that changes the tuple it got (LangGraph applies
-    writes to a checkpoint in place) does not change what the next reader gets."""
+    Only the turn's own OS thread (the one that opened it, which runs the graph loop) reads through the hand-off;
+    a page read from another thread meanwhile goes to the database and is never handed on. What is held is a copy
+    taken when it was read, so a reader that changes the tuple it got (LangGraph applies writes to a checkpoint in
+    place) does not change what the next reader gets."""
 
-    _turns: set[str]
+    _turns: dict[str, int]
     _held: dict[str, CheckpointTuple | None]
     _turns_guard: threading.Lock
 
     def _start_handoff(self) -> None:
-        self._turns, self._held, self._turns_guard = set(), {}, threading.Lock()
+        self._turns, self._held, self._turns_guard = {}, {}, threading.Lock()
 
     @contextmanager
     def turn(self, thread_id: str) -> Iterator[None]:
         with self._turns_guard:
-            self._turns.add(thread_id)
+            self._turns[thread_id] = threading.get_ident()
         try:
             yield
         finally:
             with self._turns_guard:
-                self._turns.discard(thread_id)
+                self._turns.pop(thread_id, None)
                 self._held.pop(thread_id, None)
+
+    def _in_turn(self, thread_id: str) -> bool:
+        return self._turns.get(thread_id) == threading.get_ident()
 
     def _drop(self, config: RunnableConfig) -> None:
         with self._turns_guard:
@@ -79,13 +85,13 @@ class _HandOff:
         thread = str(conf["thread_id"])
         latest = not conf.get("checkpoint_id") and not conf.get("checkpoint_ns")
         with self._turns_guard:
-            holding = latest and thread in self._turns
+            holding = latest and self._in_turn(thread)
             if holding and thread in self._held:
                 return self._held.pop(thread)
         saved: CheckpointTuple | None = super().get_tuple(config)  # type: ignore[misc]
         if holding:
             with self._turns_guard:
-                if thread in self._turns:
+                if self._in_turn(thread):
                     self._held[thread] = _copy(saved)
         return saved
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -268,3 +269,21 @@ def test_a_read_held_for_the_turn_is_a_copy_and_a_write_drops_it(make_tutor: Tut
         saver.put_writes(handed.config, [("unread", True)], "a-task")
         after = saver.get_tuple(config)  # type: ignore[arg-type]
         assert after is not None and any(w[1] == "unread" for w in after.pending_writes or [])
+
+
+def test_a_page_read_from_another_thread_during_a_turn_is_never_handed_to_the_turn(
+    make_tutor: TutorFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tutor = make_tutor()
+    drain(tutor.start("kim", COURSE))
+    reads = _count_reads(tutor, monkeypatch)
+    saver, config = tutor.checkpointer, {"configurable": {"thread_id": "kim:mini"}}
+    with tutor._checkpoints.turn("kim:mini"):
+        page = threading.Thread(target=saver.get_tuple, args=(config,))  # another session's page, meanwhile
+        page.start()
+        page.join()
+        assert reads == ["kim:mini"]
+        saver.get_tuple(config)  # type: ignore[arg-type]
+        assert reads == ["kim:mini", "kim:mini"], "the turn was handed a read made by another thread"
+        saver.get_tuple(config)  # type: ignore[arg-type]
+        assert reads == ["kim:mini", "kim:mini"], "the turn's own read was not handed to its next read"
