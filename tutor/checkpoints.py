@@ -11,13 +11,12 @@ and any write to the thread drops what is held.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +58,8 @@ class _HandOff:
     _held: dict[str, CheckpointTuple | None]
     _turns_guard: threading.Lock
 
-    def _start_handoff(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._turns, self._held, self._turns_guard = {}, {}, threading.Lock()
 
     @contextmanager
@@ -76,9 +76,9 @@ class _HandOff:
     def _in_turn(self, thread_id: str) -> bool:
         return self._turns.get(thread_id) == threading.get_ident()
 
-    def _drop(self, config: RunnableConfig) -> None:
+    def _drop(self, thread_id: str) -> None:
         with self._turns_guard:
-            self._held.pop(str(config["configurable"]["thread_id"]), None)
+            self._held.pop(thread_id, None)
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         conf = config["configurable"]
@@ -97,16 +97,16 @@ class _HandOff:
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:
-        self._drop(config)
+        self._drop(str(config["configurable"]["thread_id"]))
         return super().put(config, checkpoint, metadata, new_versions)  # type: ignore[misc,no-any-return]
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str,
                    task_path: str = "") -> None:
-        self._drop(config)
+        self._drop(str(config["configurable"]["thread_id"]))
         super().put_writes(config, writes, task_id, task_path)  # type: ignore[misc]
 
     def delete_thread(self, thread_id: str) -> None:
-        self._drop({"configurable": {"thread_id": thread_id}})
+        self._drop(thread_id)
         super().delete_thread(thread_id)  # type: ignore[misc]
 
 
@@ -125,12 +125,8 @@ class _SqliteSaver(_HandOff, SqliteSaver):
 class Checkpoints:
     saver: BaseCheckpointSaver[Any]
     close: Callable[[], None]
-
-    def turn(self, thread_id: str) -> contextlib.AbstractContextManager[None]:
-        """Hold `thread_id`'s turn: its checkpoint is read once and handed to the graph run (see _HandOff)."""
-        if isinstance(self.saver, _HandOff):
-            return self.saver.turn(thread_id)
-        return contextlib.nullcontext()
+    turn: Callable[[str], AbstractContextManager[None]]
+    """Hold a thread's turn: its checkpoint is read once and handed to the graph run (see _HandOff)."""
 
 
 def open_checkpointer(settings: Settings, records: Records) -> Checkpoints:
@@ -161,9 +157,8 @@ def _sqlite(path: Path) -> Checkpoints:
                         "the ledger", path, aside)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_TIMEOUT_S)
         saver = _SqliteSaver(conn)
-        saver._start_handoff()
         saver.setup()
-    return Checkpoints(saver, conn.close)
+    return Checkpoints(saver, conn.close, saver.turn)
 
 
 def _postgres(url: str) -> Checkpoints:
@@ -180,7 +175,6 @@ def _postgres(url: str) -> Checkpoints:
         pass
 
     saver = _PostgresSaver(pool)
-    saver._start_handoff()
     # setup() builds indexes CONCURRENTLY, which waits for every open transaction: so the lock is taken by
     # polling short autocommit statements, never by a statement (or transaction) left waiting
     with pool.connection() as conn:
@@ -193,4 +187,4 @@ def _postgres(url: str) -> Checkpoints:
             saver.setup()
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SETUP_LOCK,))
-    return Checkpoints(saver, pool.close)
+    return Checkpoints(saver, pool.close, saver.turn)
