@@ -6,8 +6,10 @@ labelled questions.
 Each course in content/ with a dataset evals/datasets/retrieval_<course>.yaml is ingested into a fresh temporary
 store (the real embedded Chroma and offline model; your own store is not touched) and every question is asked
 in every mode, filtered to the course only (as for a learner's free question). `hybrid+skill` also filters to
-the question's skill, as the tutor does when it explains a skill. `--sentence-vectors` builds the store with
-sentence vectors (setting retrieval_sentence_vectors: dense search by each chunk's best sentence).
+the question's skill, as the tutor does when it explains a skill. `hybrid+rerank` reorders hybrid's first sections
+with the cross-encoder, as the tutor does for a learner's own question (setting retrieval_rerank).
+`--sentence-vectors` builds the store with sentence vectors (setting retrieval_sentence_vectors: dense search by
+each chunk's best sentence).
 Search returns sections (each once), and a label names a section (file and heading), so every figure is at the level
 of sections.
 Questions with `learning:` (and those of questions_other_skills_<course>.yaml, whose `current_skill` means the
@@ -40,11 +42,12 @@ from tutor.retrieval.store import Mode
 from tutor.settings import Settings
 
 DATASETS = Path(__file__).parent / "datasets"
-MODES: dict[str, tuple[Mode, bool]] = {
-    "dense": ("dense", False),
-    "bm25": ("bm25", False),
-    "hybrid": ("hybrid", False),
-    "hybrid+skill": ("hybrid", True),
+MODES: dict[str, tuple[Mode, bool, bool]] = {  # name: (mode, filtered to the question's skill, reranked)
+    "dense": ("dense", False, False),
+    "bm25": ("bm25", False, False),
+    "hybrid": ("hybrid", False, False),
+    "hybrid+rerank": ("hybrid", False, True),
+    "hybrid+skill": ("hybrid", True, False),
 }
 DEPTH = 10
 
@@ -133,15 +136,15 @@ def unknown_labels(store: PassageStore, dataset: Dataset) -> list[str]:
 
 
 def evaluate_course(store: PassageStore, dataset: Dataset) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    store.search("warm up", course=dataset.course, mode="hybrid")  # loads the model and builds the BM25 index
+    store.search("warm up", course=dataset.course, mode="hybrid", rerank=True)  # loads the models, builds BM25
     results = {name: ModeResult([], []) for name in MODES}
     other = {name: ModeResult([], []) for name in MODES if not MODES[name][1]}
     misses: list[dict[str, Any]] = []
     for question in dataset.questions:
-        for name, (mode, by_skill) in MODES.items():
+        for name, (mode, by_skill, reranked) in MODES.items():
             start = time.perf_counter()
             sections = store.search(question.q, course=dataset.course, k=DEPTH, mode=mode,
-                                    skills=[question.skill] if by_skill else None)
+                                    skills=[question.skill] if by_skill else None, rerank=reranked)
             latency = (time.perf_counter() - start) * 1000
             rank = first_hit(sections, question.answers)
             groups = [results, other] if question.learning and name in other else [results]
@@ -166,7 +169,7 @@ def run(content_dir: Path, courses: list[str] | None, datasets_dir: Path = DATAS
                               "sentence_vectors": sentence_vectors}
     with tempfile.TemporaryDirectory(prefix="retrieval-eval-") as tmp:
         store = open_store(Settings(_env_file=None, data_dir=Path(tmp), chroma_url=None,
-                                    retrieval_sentence_vectors=sentence_vectors))
+                                    retrieval_sentence_vectors=sentence_vectors, retrieval_rerank=True))
         for path in datasets:
             dataset = load_dataset(path)
             if courses and dataset.course not in courses:

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         False, description="also embed each sentence of a chunk, and search densely by a chunk's best sentence "
         "(sharper for short questions; ingest about 1.6x slower); applies to material added from then on"
     )
+    retrieval_rerank: bool = Field(
+        True, description="rerank the first 5 sections found for a learner's own question with a cross-encoder "
+        "(ms-marco-MiniLM-L-12-v2; about 0.1 s a question on 2 cores); explanations of a skill are not reranked"
+    )
     ingest_max_pages: int = Field(2000, ge=1, description="a PDF with more pages than this is not ingested")
     ingest_max_chunks: int = Field(
         20000, ge=1, description="a file making more search chunks than this is not ingested"

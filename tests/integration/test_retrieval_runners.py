@@ -64,7 +64,7 @@ def test_the_eval_scores_every_mode_and_flags_labels_that_name_no_section(
     assert retrieval_eval.main(["--json", str(out), "--content-dir", str(tiny / "content"),
                                 "--datasets", str(tiny / "datasets")]) == 0
     report = json.loads(out.read_text())["courses"]["tiny"]
-    assert set(report["modes"]) == {"dense", "bm25", "hybrid", "hybrid+skill", "other_skill"}
+    assert set(report["modes"]) == {"dense", "bm25", "hybrid", "hybrid+rerank", "hybrid+skill", "other_skill"}
     hybrid = report["modes"]["hybrid"]
     assert hybrid["questions"] == 4 and hybrid["recall@5"] == pytest.approx(3 / 4, abs=1e-3)
     other = report["modes"]["other_skill"]

@@ -431,10 +431,11 @@ SKILL_FAVOUR = 1.5  # how much a passage of the skill being learnt is favoured: 
 
 
 def question_passages(store: PassageSource, question: str, *, course: str, skill_id: str) -> list[PassageLike]:
-    """The passages to answer a learner's question from: the whole course searched and ranked, a passage of
-    the skill being learnt moved up a little (most questions are about it), never restricted to it, so a
-    question about another skill finds that skill's material."""
-    ranked = list(store.search(question, course=course, k=QUESTION_DEPTH))
+    """The passages to answer a learner's question from: the whole course searched and ranked (the first few
+    reranked by the store's cross-encoder, if it has one), a passage of the skill being learnt moved up a little
+    (most questions are about it), never restricted to it, so a question about another skill finds that skill's
+    material."""
+    ranked = list(store.search(question, course=course, k=QUESTION_DEPTH, rerank=True))
 
     def score(rank: int, passage: PassageLike) -> float:
         favour = SKILL_FAVOUR if skill_id in getattr(passage, "skills", ()) else 1.0

@@ -113,6 +113,7 @@ class PassageSource(Protocol):
         skills: Sequence[str] | None = None,
         exclude_ids: Collection[str] = (),
         k: int = 4,
+        rerank: bool = False,
     ) -> Sequence[PassageLike]: ...
 
 

