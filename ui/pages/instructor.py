@@ -104,9 +104,9 @@ def distributions(report: GroupReport) -> None:
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
     labels = [f.title[:24] for f in timed]
-    left.boxplot([list(f.items_to_mastery) for f in timed], vert=False, tick_labels=labels)
+    left.boxplot([list(f.items_to_mastery) for f in timed], orientation="horizontal", tick_labels=labels)
     left.set_xlabel("questions to mastery")
-    right.boxplot([list(f.minutes_to_mastery) for f in timed], vert=False, tick_labels=labels)
+    right.boxplot([list(f.minutes_to_mastery) for f in timed], orientation="horizontal", tick_labels=labels)
     right.set_xlabel("minutes to mastery")
     right.set_yticklabels([])
     fig.tight_layout()
