@@ -12,15 +12,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI_COURSE = FIXTURES / "mini-course"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For pytest-xdist (`make test` runs `-n 2 --dist loadgroup`): a module's tests run in one worker, so its
-    module fixtures are built once, and all browser tests in one, so their app server starts once."""
-    e2e = Path(__file__).parent / "e2e"
-    for item in items:
-        group = "e2e" if item.path.is_relative_to(e2e) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture
 def mini_course() -> Path:
     """The small valid course under tests/fixtures (read-only: copy it before changing anything)."""
