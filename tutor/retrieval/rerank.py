@@ -50,11 +50,9 @@ def pair_text(section: Section) -> str:
     return " > ".join(section.heading_path) + ". " + section.best_text
 
 
-def reranked(scores: Sequence[float], count: int) -> list[int]:
-    """Positions 0..count-1 by score, best first; equal scores keep their order. Scores cover the first positions
-    only (len(scores) <= count); the positions after them keep their place."""
-    top = sorted(range(len(scores)), key=lambda i: -scores[i])
-    return top + list(range(len(scores), count))
+def reranked(scores: Sequence[float]) -> list[int]:
+    """Positions of `scores` by score, best first; equal scores keep their order."""
+    return sorted(range(len(scores)), key=lambda i: -scores[i])
 
 
 def rerank(reranker: Reranker, query: str, sections: Sequence[Section], depth: int = RERANK_DEPTH) -> list[Section]:
@@ -62,8 +60,8 @@ def rerank(reranker: Reranker, query: str, sections: Sequence[Section], depth: i
     head = sections[:depth]
     if len(head) < 2:
         return list(sections)
-    order = reranked(reranker.score(query, [pair_text(s) for s in head]), len(sections))
-    return [sections[i] for i in order]
+    order = reranked(reranker.score(query, [pair_text(s) for s in head]))
+    return [head[i] for i in order] + list(sections[depth:])
 
 
 class CrossEncoder:

@@ -286,9 +286,12 @@ class PassageStore:
         if vector is not None and diversity is not None:
             ranked = self._diversify(collection, index, vector[0], ranked, k, diversity)
         reranker = self._reranker if rerank else None
+        depth = max(k, RERANK_DEPTH) if reranker else k  # the reranker sees its RERANK_DEPTH even when k is less
         found = [index.section(r.section, score=r.score, best=r.best, max_words=self._section_words)
-                 for r in ranked[: max(k, RERANK_DEPTH) if reranker else k]]
-        return (rerank_sections(reranker, query, found) if reranker else found)[:k]
+                 for r in ranked[:depth]]
+        if reranker is not None:
+            found = rerank_sections(reranker, query, found)[:k]
+        return found
 
     def course_index(self, course: str) -> CourseIndex | None:
         """The course's in-memory index (BM25, filter masks, documents), or None when the course has no store."""
