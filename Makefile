@@ -12,7 +12,7 @@ ADDRESS ?= localhost
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,7 +42,7 @@ browser:
 LRS := .venv-lrs
 $(LRS)/.installed:
 	test -x $(LRS)/bin/python || $(PYTHON) -m venv $(LRS)
-	$(LRS)/bin/python -m pip install --quiet 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
+	$(LRS)/bin/python -m pip install --quiet --no-compile 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
 	touch $@
 
 lrs: $(LRS)/.installed
@@ -57,12 +57,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy tutor ui
 
-## Two workers (pytest-xdist), handed tests one at a time (faster here than a module per worker).
+## pytest-xdist workers, handed tests one at a time (faster here than a module per worker).
+WORKERS ?= 2
 pytest: install browser lrs postgres
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n $(WORKERS)
 
-## Install what tests need, then lint, type-check and run the tests.
-test: lint typecheck pytest
+## Install what tests need, lint, then type-check while the tests run (they leave a core idle much of the time).
+test: install browser lrs postgres lint
+	$(MAKE) --no-print-directory -j2 typecheck pytest
 
 ## Benchmarks and evals (figures, not pass/fail): mastery gate vs classic criteria, retrieval, tutor overhead.
 bench: install
