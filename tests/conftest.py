@@ -12,6 +12,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI_COURSE = FIXTURES / "mini-course"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow run first, so that on two workers (make test) the short ones fill in at the end rather
+    than one worker finishing a long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def mini_course() -> Path:
     """The small valid course under tests/fixtures (read-only: copy it before changing anything)."""

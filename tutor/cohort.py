@@ -20,7 +20,7 @@ from tutor.dashboard import AttemptFact, DecisionFact, GroupReport, group_report
 from tutor.graph import progress as prog
 from tutor.groups import Group, GroupError, Groups
 from tutor.mastery.select import SkillProgress
-from tutor.records import AttemptRow, DecisionRow, QuestionRow, Records
+from tutor.records import AttemptRow, DecisionRow, QuestionRow, Records, recorded_attempt
 from tutor.reports import dumps, evidence_json, grid_csv, grid_rows, report_json
 from tutor.retrieval.ingest import course_id as course_id_of
 from tutor.settings import Settings
@@ -73,8 +73,8 @@ def decision_fact(row: DecisionRow) -> DecisionFact:
 
 def learner_record(records: Records, course: Course, learner_id: str, name: str) -> LearnerRecord:
     """Everything the ledger holds for one learner in one course."""
-    pairs = records.attempts_with_questions(course.id, learner_id)
-    progress = prog.from_ledger(course, records.history(course.id, learner_id))
+    pairs = records.attempts_with_questions(course.id, learner_id)  # the evidence, read once
+    progress = prog.from_ledger(course, [recorded_attempt(a, q) for a, q in pairs])
     return LearnerRecord(
         learner_id=learner_id,
         name=name,

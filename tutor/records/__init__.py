@@ -12,11 +12,18 @@ from tutor.records.entries import (
     Usage,
 )
 from tutor.records.models import AttemptRow, Base, DecisionRow, ExplanationRow, QuestionRow, UsageRow
-from tutor.records.store import AnswerConflict, LedgerError, LedgerUnreadable, Records, UnknownQuestion
+from tutor.records.store import (
+    AnswerConflict,
+    LedgerError,
+    LedgerUnreadable,
+    Records,
+    UnknownQuestion,
+    recorded_attempt,
+)
 
 __all__ = [
     "AnswerConflict", "AttemptRow", "Base", "Decision", "DecisionRow", "Explanation", "ExplanationRow",
     "GradedAnswer", "IssuedQuestion", "ItemStats", "LedgerError", "LedgerUnreadable", "PendingReview",
     "QuestionRow", "Records", "ReviewedAnswer",
-    "UnknownQuestion", "Usage", "UsageRow", "item_analysis",
+    "UnknownQuestion", "Usage", "UsageRow", "item_analysis", "recorded_attempt",
 ]

@@ -177,10 +177,10 @@ class Records:
         except IntegrityError:
             pair = self._attempt_and_question(graded.question_id)
             if pair is not None and pair[0].answer == graded.answer:
-                return _recorded(*pair)  # the same answer again (a retry): nothing new to write
+                return recorded_attempt(*pair)  # the same answer again (a retry): nothing new to write
             log.error("attempt on %s conflicts with the recorded one", graded.question_id)
             raise AnswerConflict(f"question {graded.question_id!r} already has a different answer") from None
-        return _recorded(row, question)
+        return recorded_attempt(row, question)
 
     def add_decision(self, decision: Decision) -> None:
         """The gate's decision after an attempt; writing the same decision for the same attempt is a no-op."""
@@ -236,7 +236,7 @@ class Records:
     def recorded(self, question_id: str) -> RecordedAttempt | None:
         """The attempt on a question, if it has one."""
         pair = self._attempt_and_question(question_id)
-        return None if pair is None else _recorded(*pair)
+        return None if pair is None else recorded_attempt(*pair)
 
     def history(self, course_id: str, learner_id: str) -> list[RecordedAttempt]:
         """A learner's attempts in a course that are evidence, oldest first, with the mode of the question each
@@ -255,7 +255,7 @@ class Records:
         with self._reading() as session:
             rows = [(a, q) for a, q in session.execute(query).all()]
         return LearnerAttempts(
-            history=[_recorded(a, q) for a, q in rows if a.review_status != "pending"],
+            history=[recorded_attempt(a, q) for a, q in rows if a.review_status != "pending"],
             pending_items={a.item_id for a, _ in rows if a.review_status == "pending"},
             unseen_reviews=[ReviewedAnswer(a.question_id, a.skill_id, a.item_id, a.answer, a.correct)
                             for a, _ in rows if a.review_status == "reviewed" and not a.review_seen],
@@ -433,7 +433,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _recorded(attempt: AttemptRow, question: QuestionRow) -> RecordedAttempt:
+def recorded_attempt(attempt: AttemptRow, question: QuestionRow) -> RecordedAttempt:
+    """An attempt as the gate and the reports read it, with the mode and step-back target of its question."""
     return RecordedAttempt(
         question_id=attempt.question_id, skill_id=attempt.skill_id, item_id=attempt.item_id, form=attempt.form,
         kind=attempt.kind, answer=attempt.answer, correct=attempt.correct, misconception=attempt.misconception,
