@@ -174,44 +174,72 @@ def test_a_checkpoint_behind_the_ledger_is_rebuilt_and_never_grades_against_the_
 
 RACER = """
 import sys, time
-from tests.support.learner import course_dir
+from tests.support.learner import answer, course_dir
 from tutor.course.loader import load_course
 from tutor.retrieval import open_store
 from tutor.session import Tutor
 from tutor.settings import Settings
-data, store, url, question, text, go = sys.argv[1:7]
+data, store, url, right, start, period, rounds = sys.argv[1:8]
 tutor = Tutor(Settings(data_dir=data, database_url=url or None), store=open_store(Settings(data_dir=store)),
               courses=[load_course(course_dir("mini-course"))])
-while time.time() < float(go):
-    time.sleep(0.005)
-events = list(tutor.send("eve", "mini", text, question_id=question))
-kinds = [e["message"]["kind"] if e["type"] == "message" else e["type"] for e in events]
-print("feedback" if "feedback" in kinds else "refused" if "notice" in kinds else "other:" + ",".join(kinds))
+
+def until(moment):
+    while time.time() < moment:
+        time.sleep(0.002)
+
+for turn in range(int(rounds)):
+    at = float(start) + turn * float(period)
+    until(at)  # both processes read the open question at once ...
+    pending = tutor.view("eve", "mini").pending
+    if pending is None:
+        print(turn, "-", "none", "-", flush=True)
+        continue
+    text = answer(tutor, "eve", "mini", right=right == "1")
+    until(at + float(period) / 2)  # ... and answer it at once
+    events = list(tutor.send("eve", "mini", text, question_id=pending["question_id"]))
+    kinds = [e["message"]["kind"] if e["type"] == "message" else e["type"] for e in events]
+    kind = "feedback" if "feedback" in kinds else "refused" if "notice" in kinds else "other:" + ",".join(kinds)
+    print(turn, pending["question_id"], kind, text, flush=True)
 tutor.close()
 """
+ROUNDS = 12
 
 
-def test_two_processes_answering_one_question_at_once_record_one_attempt(
+def test_two_processes_answering_one_learner_at_once_record_one_attempt_per_question(
     make_tutor: TutorFactory, settings: Settings, store_dir: Path
 ) -> None:
-    tutor = make_tutor()
-    drain(tutor.start("eve", COURSE))
-    question = _pending_id(tutor, "eve")
-    texts = [answer(tutor, "eve", COURSE, right=True), answer(tutor, "eve", COURSE, right=False)]
+    """Two processes (two tabs on two servers) read eve's open question at the same moment and answer it at the
+    same moment, round after round, one always right and one always wrong: each question has one attempt, the
+    answer acknowledged is the one recorded, and the other is refused."""
     import time
 
-    go = str(time.time() + 6)
+    tutor = make_tutor()
+    drain(tutor.start("eve", COURSE))
+    start, period = time.time() + 6, 0.6
     procs = [subprocess.Popen(
         [sys.executable, "-c", RACER, str(settings.data_dir), str(store_dir), settings.database_url or "",
-         question, text, go], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}) for text in texts]
+         right, str(start), str(period), str(ROUNDS)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for right in ("1", "0")]
     outs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-800:] for _, err in outs]
-    assert sorted(out.strip() for out, _ in outs) == ["feedback", "refused"]
+    rounds = [[line.split(" ", 3) for line in out.splitlines()] for out, _ in outs]
+    assert [len(r) for r in rounds] == [ROUNDS, ROUNDS]
     attempts = Records(settings.resolved_database_url).attempts(COURSE, "eve")
-    assert [a.question_id for a in attempts] == [question]
-    winner = next(t for (out, _), t in zip(outs, texts, strict=True) if out.strip() == "feedback")
-    assert attempts[0].answer == winner
+    recorded = {a.question_id: a.answer for a in attempts}
+    assert len(recorded) == len(attempts)  # one attempt per question
+    races = 0
+    for mine, theirs in zip(*rounds, strict=True):
+        for _, question, kind, text in (mine, theirs):
+            assert kind in ("feedback", "refused", "none"), kind
+            if kind == "feedback":
+                assert recorded[question] == text  # what was acknowledged is what is recorded
+            elif kind == "refused":
+                assert recorded.get(question, text) != text  # refused because the other answer was recorded
+        if mine[1] == theirs[1] != "-":
+            races += 1
+            assert sorted([mine[2], theirs[2]]) == ["feedback", "refused"]
+    assert races >= ROUNDS // 2, f"only {races} rounds raced for one question"
+    assert set(recorded) == {r[1] for r in rounds[0] + rounds[1] if r[2] == "feedback"}
 
 
 def _count_reads(tutor: Tutor, monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,24 +161,36 @@ def test_a_file_that_is_not_a_database_gets_one_clear_message(tmp_path: Path) ->
 
 
 STARTER = """
-import sys
+import sys, time
 from tutor.records import Records
-records = Records(sys.argv[1])
-records.close()
-print("started")
+start, urls = float(sys.argv[1]), sys.argv[2:]
+for trial, url in enumerate(urls):  # imports done, every process opens the same fresh ledger at the same moment
+    while time.time() < start + trial:
+        time.sleep(0.001)
+    records = Records(url)
+    records.close()
+    print("started", flush=True)
 """
+TRIALS = 5
+
+
+def _start_eight_at_once(starter: str, urls: list[str]) -> None:
+    """Eight processes, each opening every ledger in `urls` (a fresh one each second) together with the others."""
+    start = time.time() + 8  # time enough for eight interpreters to import on two cores
+    procs = [subprocess.Popen([sys.executable, "-c", starter, str(start), *urls], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    results = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
+    assert all(out.split() == ["started"] * len(urls) for out, _ in results)
+    for url in urls:
+        records = Records(url)
+        log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
+        assert len(records.attempts("c")) == 1
+        records.close()
 
 
 def test_eight_processes_starting_at_once_on_a_fresh_folder_all_start(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fresh' / 'tutor.db'}"
-    procs = [subprocess.Popen([sys.executable, "-c", STARTER, url], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
-    results = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
-    assert all(out.strip() == "started" for out, _ in results)
-    records = Records(url)
-    log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
-    assert len(records.attempts("c")) == 1
+    _start_eight_at_once(STARTER, [f"sqlite:///{tmp_path / f'fresh{n}' / 'tutor.db'}" for n in range(TRIALS)])
 
 
 def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: Path) -> None:
@@ -211,26 +224,25 @@ def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: P
 
 
 PG_STARTER = """
-import sys, tempfile
+import sys, tempfile, time
 from tutor.checkpoints import open_checkpointer
 from tutor.records import Records
 from tutor.settings import Settings
-records = Records(sys.argv[1])
-open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=sys.argv[1]), records).close()
-records.close()
-print("started")
+start, urls = float(sys.argv[1]), sys.argv[2:]
+for trial, url in enumerate(urls):  # imports done, every process opens the same empty database at the same moment
+    while time.time() < start + trial:
+        time.sleep(0.001)
+    records = Records(url)
+    open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=url), records).close()
+    records.close()
+    print("started", flush=True)
 """
 
 
-def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_start(postgres_url: str) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", PG_STARTER, postgres_url], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
-    results = [p.communicate(timeout=180) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
-    records = Records(postgres_url)
-    log_answer(records, learner_id="a", course_id="c", skill_id="s", item_id="i", correct=True)
-    assert len(records.attempts("c")) == 1
-    records.close()
+def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_start(postgres_server_url: str) -> None:
+    from tests.support.postgres import fresh_database
+
+    _start_eight_at_once(PG_STARTER, [fresh_database(postgres_server_url) for _ in range(TRIALS)])
 
 
 def test_a_dropped_postgresql_connection_fails_one_call_loudly_and_the_next_reconnects(postgres_url: str) -> None:
