@@ -179,9 +179,11 @@ from tutor.course.loader import load_course
 from tutor.retrieval import open_store
 from tutor.session import Tutor
 from tutor.settings import Settings
-data, store, url, right, start, period, rounds = sys.argv[1:8]
+data, store, url, right, period, rounds = sys.argv[1:7]
 tutor = Tutor(Settings(data_dir=data, database_url=url or None), store=open_store(Settings(data_dir=store)),
               courses=[load_course(course_dir("mini-course"))])
+print("ready", flush=True)
+start = sys.stdin.readline()  # the first round's moment, once both processes are ready
 
 def until(moment):
     while time.time() < moment:
@@ -203,6 +205,7 @@ for turn in range(int(rounds)):
 tutor.close()
 """
 ROUNDS = 12
+PERIOD = 0.8  # seconds a round: longer than a turn takes on a busy machine
 
 
 def test_two_processes_answering_one_learner_at_once_record_one_attempt_per_question(
@@ -215,11 +218,18 @@ def test_two_processes_answering_one_learner_at_once_record_one_attempt_per_ques
 
     tutor = make_tutor()
     drain(tutor.start("eve", COURSE))
-    start, period = time.time() + 6, 0.6
     procs = [subprocess.Popen(
         [sys.executable, "-c", RACER, str(settings.data_dir), str(store_dir), settings.database_url or "",
-         right, str(start), str(period), str(ROUNDS)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for right in ("1", "0")]
+         right, str(PERIOD), str(ROUNDS)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for right in ("1", "0")]
+    for proc in procs:  # both have imported and opened the ledger: give them the first round's moment
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)[1][-800:]
+    start = f"{time.time() + 0.5}\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(start)
+        proc.stdin.flush()
     outs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-800:] for _, err in outs]
     rounds = [[line.split(" ", 3) for line in out.splitlines()] for out, _ in outs]

@@ -163,7 +163,9 @@ def test_a_file_that_is_not_a_database_gets_one_clear_message(tmp_path: Path) ->
 STARTER = """
 import sys, time
 from tutor.records import Records
-start, urls = float(sys.argv[1]), sys.argv[2:]
+urls = sys.argv[1:]
+print("ready", flush=True)
+start = float(sys.stdin.readline())
 for trial, url in enumerate(urls):  # imports done, every process opens the same fresh ledger at the same moment
     while time.time() < start + trial:
         time.sleep(0.001)
@@ -176,9 +178,16 @@ TRIALS = 5
 
 def _start_eight_at_once(starter: str, urls: list[str]) -> None:
     """Eight processes, each opening every ledger in `urls` (a fresh one each second) together with the others."""
-    start = time.time() + 8  # time enough for eight interpreters to import on two cores
-    procs = [subprocess.Popen([sys.executable, "-c", starter, str(start), *urls], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    procs = [subprocess.Popen([sys.executable, "-c", starter, *urls], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    for proc in procs:  # every one has imported: give them all the first trial's moment
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)[1][-500:]
+    start = f"{time.time() + 0.5}\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(start)
+        proc.stdin.flush()
     results = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
     assert all(out.split() == ["started"] * len(urls) for out, _ in results)
@@ -228,7 +237,9 @@ import sys, tempfile, time
 from tutor.checkpoints import open_checkpointer
 from tutor.records import Records
 from tutor.settings import Settings
-start, urls = float(sys.argv[1]), sys.argv[2:]
+urls = sys.argv[1:]
+print("ready", flush=True)
+start = float(sys.stdin.readline())
 for trial, url in enumerate(urls):  # imports done, every process opens the same empty database at the same moment
     while time.time() < start + trial:
         time.sleep(0.001)
