@@ -112,6 +112,7 @@ def test_kill_minus_nine_loses_no_acknowledged_answer(
         while not line.startswith("EXIT "):
             read(line)
             line = drivers.line()
+        assert line in ("EXIT 0", f"EXIT {-signal.SIGKILL}"), (tmp_path / "drivers.log").read_text()[-2000:]
         if line == f"EXIT {-signal.SIGKILL}":
             kills += 1
         if round_ == KILLS:

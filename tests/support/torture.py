@@ -19,6 +19,7 @@ import os
 import random
 import shlex
 import sys
+import traceback
 
 from tests.support.learner import answer, course_dir
 from tutor.course.loader import load_course
@@ -96,8 +97,11 @@ def serve() -> int:
             code = 1
             try:
                 code = main(shlex.split(line))
+            except BaseException:
+                traceback.print_exc()
             finally:
                 sys.stdout.flush()
+                sys.stderr.flush()
                 os._exit(code)
         os.close(go_r)
         print(f"PID {pid}", flush=True)
