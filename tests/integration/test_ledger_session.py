@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.learner import Clock, answer, course_dir, drain
+from tests.support.together import start_together
 from tutor.course.loader import load_course
 from tutor.records import Records
 from tutor.retrieval import ingest_course, open_store
@@ -173,8 +174,9 @@ def test_a_checkpoint_behind_the_ledger_is_rebuilt_and_never_grades_against_the_
 
 
 RACER = """
-import sys, time
+import sys
 from tests.support.learner import answer, course_dir
+from tests.support.together import ready, until
 from tutor.course.loader import load_course
 from tutor.retrieval import open_store
 from tutor.session import Tutor
@@ -182,15 +184,9 @@ from tutor.settings import Settings
 data, store, url, right, period, rounds = sys.argv[1:7]
 tutor = Tutor(Settings(data_dir=data, database_url=url or None), store=open_store(Settings(data_dir=store)),
               courses=[load_course(course_dir("mini-course"))])
-print("ready", flush=True)
-start = sys.stdin.readline()  # the first round's moment, once both processes are ready
-
-def until(moment):
-    while time.time() < moment:
-        time.sleep(0.002)
-
+start = ready()  # the first round's moment, once both processes are ready
 for turn in range(int(rounds)):
-    at = float(start) + turn * float(period)
+    at = start + turn * float(period)
     until(at)  # both processes read the open question at once ...
     pending = tutor.view("eve", "mini").pending
     if pending is None:
@@ -214,22 +210,13 @@ def test_two_processes_answering_one_learner_at_once_record_one_attempt_per_ques
     """Two processes (two tabs on two servers) read eve's open question at the same moment and answer it at the
     same moment, round after round, one always right and one always wrong: each question has one attempt, the
     answer acknowledged is the one recorded, and the other is refused."""
-    import time
-
     tutor = make_tutor()
     drain(tutor.start("eve", COURSE))
     procs = [subprocess.Popen(
         [sys.executable, "-c", RACER, str(settings.data_dir), str(store_dir), settings.database_url or "",
          right, str(PERIOD), str(ROUNDS)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for right in ("1", "0")]
-    for proc in procs:  # both have imported and opened the ledger: give them the first round's moment
-        assert proc.stdout is not None and proc.stdin is not None
-        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)[1][-800:]
-    start = f"{time.time() + 0.5}\n"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(start)
-        proc.stdin.flush()
+    start_together(procs)
     outs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-800:] for _, err in outs]
     rounds = [[line.split(" ", 3) for line in out.splitlines()] for out, _ in outs]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError
 
 from tests.support.ledger import log_answer
+from tests.support.together import start_together
 from tutor.records import (
     AnswerConflict,
     GradedAnswer,
@@ -161,33 +161,30 @@ def test_a_file_that_is_not_a_database_gets_one_clear_message(tmp_path: Path) ->
 
 
 STARTER = """
-import sys, time
+import sys, tempfile
+from tests.support.together import ready, until
+from tutor.checkpoints import open_checkpointer
 from tutor.records import Records
-urls = sys.argv[1:]
-print("ready", flush=True)
-start = float(sys.stdin.readline())
+from tutor.settings import Settings
+checkpoints, urls = sys.argv[1] == "checkpoints", sys.argv[2:]
+start = ready()
 for trial, url in enumerate(urls):  # imports done, every process opens the same fresh ledger at the same moment
-    while time.time() < start + trial:
-        time.sleep(0.001)
+    until(start + trial)
     records = Records(url)
+    if checkpoints:  # and the checkpoint tables beside it (PostgreSQL)
+        open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=url), records).close()
     records.close()
     print("started", flush=True)
 """
 TRIALS = 5
 
 
-def _start_eight_at_once(starter: str, urls: list[str]) -> None:
+def _start_eight_at_once(urls: list[str], *, checkpoints: bool = False) -> None:
     """Eight processes, each opening every ledger in `urls` (a fresh one each second) together with the others."""
-    procs = [subprocess.Popen([sys.executable, "-c", starter, *urls], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
-    for proc in procs:  # every one has imported: give them all the first trial's moment
-        assert proc.stdout is not None
-        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)[1][-500:]
-    start = f"{time.time() + 0.5}\n"
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(start)
-        proc.stdin.flush()
+    procs = [subprocess.Popen([sys.executable, "-c", STARTER, "checkpoints" if checkpoints else "-", *urls], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    start_together(procs)
     results = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err[-500:] for _, err in results]
     assert all(out.split() == ["started"] * len(urls) for out, _ in results)
@@ -199,7 +196,7 @@ def _start_eight_at_once(starter: str, urls: list[str]) -> None:
 
 
 def test_eight_processes_starting_at_once_on_a_fresh_folder_all_start(tmp_path: Path) -> None:
-    _start_eight_at_once(STARTER, [f"sqlite:///{tmp_path / f'fresh{n}' / 'tutor.db'}" for n in range(TRIALS)])
+    _start_eight_at_once([f"sqlite:///{tmp_path / f'fresh{n}' / 'tutor.db'}" for n in range(TRIALS)])
 
 
 def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: Path) -> None:
@@ -232,28 +229,10 @@ def test_an_unsure_answer_is_evidence_only_after_a_person_reviews_it(tmp_path: P
         records.close()
 
 
-PG_STARTER = """
-import sys, tempfile, time
-from tutor.checkpoints import open_checkpointer
-from tutor.records import Records
-from tutor.settings import Settings
-urls = sys.argv[1:]
-print("ready", flush=True)
-start = float(sys.stdin.readline())
-for trial, url in enumerate(urls):  # imports done, every process opens the same empty database at the same moment
-    while time.time() < start + trial:
-        time.sleep(0.001)
-    records = Records(url)
-    open_checkpointer(Settings(data_dir=tempfile.mkdtemp(), database_url=url), records).close()
-    records.close()
-    print("started", flush=True)
-"""
-
-
 def test_eight_processes_starting_at_once_on_an_empty_postgresql_database_all_start(postgres_server_url: str) -> None:
     from tests.support.postgres import fresh_database
 
-    _start_eight_at_once(PG_STARTER, [fresh_database(postgres_server_url) for _ in range(TRIALS)])
+    _start_eight_at_once([fresh_database(postgres_server_url) for _ in range(TRIALS)], checkpoints=True)
 
 
 def test_a_dropped_postgresql_connection_fails_one_call_loudly_and_the_next_reconnects(postgres_url: str) -> None:
