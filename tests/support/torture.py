@@ -63,17 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     out.write("READY\n")
     out.flush()
     for turn in range(args.turns):
-        working[:] = [x for x in working if not tutor.view(x, "mini").complete]
-        while len(working) < args.active and take_next():
-            pass
         if not working:
             break
         learner = working[turn % len(working)]
-        pending = tutor.view(learner, "mini").pending
-        if pending is None:
+        view = tutor.view(learner, "mini")
+        if view.complete:  # makes way for the next learner
+            working.remove(learner)
+            take_next()
+            continue
+        if view.pending is None:
             list(tutor.start(learner, "mini"))
             continue
-        question_id = pending["question_id"]
+        question_id = view.pending["question_id"]
         text = answer(tutor, learner, "mini", right=rng.random() < 0.75)
         for event in tutor.send(learner, "mini", text, question_id=question_id):
             message = event.get("message") or {}
