@@ -58,7 +58,7 @@ typecheck: install
 	$(BIN)/mypy tutor ui
 
 ## pytest-xdist workers, handed tests one at a time (faster here than a module per worker).
-WORKERS ?= 3
+WORKERS ?= 2
 pytest: install browser lrs postgres
 	$(BIN)/pytest -q -n $(WORKERS)
 
