@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
-	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(BIN)/python -m compileall -q -j 0 -x '/tests?/' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,7 +44,7 @@ LRS := .venv-lrs
 $(LRS)/.installed:
 	test -x $(LRS)/bin/python || $(PYTHON) -m venv $(LRS)
 	$(LRS)/bin/python -m pip install --quiet --no-compile 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
-	$(LRS)/bin/python -m compileall -q -j 0 "$$($(LRS)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(LRS)/bin/python -m compileall -q -j 0 -x '/tests?/' "$$($(LRS)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 	touch $@
 
 lrs: $(LRS)/.installed
