@@ -9,11 +9,15 @@ ADDRESS ?= localhost
 
 .PHONY: run chat test install load lint typecheck pytest browser lrs postgres bench kt-bench kt-bench-full clean
 
+## Packages are installed without pip's one-core bytecode pass, then compiled on all cores (their own test folders
+## left out): this environment sets PYTHONDONTWRITEBYTECODE=1, so nothing imported is ever cached otherwise.
+compile_packages = $(1) -m compileall -q -j 0 -x '/tests?/' "$$($(1) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
-	$(BIN)/python -m compileall -q -j 0 -x '/tests?/' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(call compile_packages,$(BIN)/python)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,7 +48,7 @@ LRS := .venv-lrs
 $(LRS)/.installed:
 	test -x $(LRS)/bin/python || $(PYTHON) -m venv $(LRS)
 	$(LRS)/bin/python -m pip install --quiet --no-compile 'ralph-malph[cli,lrs]==5.1.0' 'requests>=2.31'
-	$(LRS)/bin/python -m compileall -q -j 0 -x '/tests?/' "$$($(LRS)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(call compile_packages,$(LRS)/bin/python)
 	touch $@
 
 lrs: $(LRS)/.installed
